@@ -1,0 +1,31 @@
+// backend/helpers.h: the calls generated code and the interpreter make into the runtime for the
+// slow path of memory accesses and for complex or sensitive operations. A helper that raises a
+// guest exception sets CpuState::exit_reason (and rip = pc); the caller then leaves the block.
+#pragma once
+#include <cstdint>
+
+#include "runtime/cpu_state.h"
+
+namespace doppel::backend {
+
+enum class DivKind : uint32_t { kUDiv, kURem, kSDiv, kSRem };
+
+struct Helpers {
+  // Memory slow path (TLB miss, page crossing, code page, fault). size is 1, 2, 4 or 8.
+  uint64_t (*load)(CpuState*, uint64_t addr, uint32_t size, uint64_t pc);
+  void (*store)(CpuState*, uint64_t addr, uint64_t value, uint32_t size, uint64_t pc);
+  // (hi:lo) / d for operands of `bits` width; raises #DE.
+  uint64_t (*div)(CpuState*, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d, uint64_t pc);
+  void (*cpuid)(CpuState*);
+  uint64_t (*rdtsc)(CpuState*);
+};
+inline uint32_t PackDiv(DivKind k, unsigned bits) { return static_cast<uint32_t>(k) << 8 | bits; }
+
+// How a block left: the exit taken (numbered side exits first, in order, then the terminal's
+// link exits: kLink has one, kCondLink two (true, then false)), or a reason with no exit.
+struct BlockExit {
+  uint32_t reason = 0;      // ir::ExitReason
+  uint32_t exit_index = 0;  // valid when reason is kLink
+};
+
+}  // namespace doppel::backend

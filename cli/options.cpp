@@ -1,0 +1,112 @@
+// cli/options.cpp: parsing of the common options (--engine, -d, -D, --stats, ...).
+#include "cli/options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace doppel::cli {
+
+namespace {
+
+bool ParseSize(const char* text, uint64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 0);
+  if (errno || end == text) return false;
+  uint64_t mult = 1;
+  if (*end == 'k' || *end == 'K') mult = 1ull << 10, ++end;
+  else if (*end == 'm' || *end == 'M') mult = 1ull << 20, ++end;
+  else if (*end == 'g' || *end == 'G') mult = 1ull << 30, ++end;
+  if (*end != '\0') return false;
+  *out = v * mult;
+  return true;
+}
+
+}  // namespace
+
+void PrintUsage(FILE* out) {
+  fprintf(out,
+          "usage: doppel COMMAND [OPTIONS] [ARGS]\n"
+          "commands:\n"
+          "  demo [FILE]        run the bundled workload (or FILE) under the interpreter and the JIT\n"
+          "  raw FILE           run a flat 64-bit binary loaded at 0x400000 until HLT\n"
+          "  run PROGRAM ...    run a Linux ELF program (not implemented yet)\n"
+          "  boot --kernel FILE boot a kernel on an emulated PC (not implemented yet)\n"
+          "options:\n"
+          "  --engine interp|jit|compare   execution engine (default jit)\n"
+          "  -d ITEMS          log in_asm,ir,ir_opt,out_asm,exec\n"
+          "  -D FILE           write the log to FILE instead of stderr\n"
+          "  --stats           print translation and dispatch statistics at exit\n"
+          "  --max-insns N     stop after about N guest instructions\n"
+          "  --code-cache SIZE JIT code cache size (e.g. 64M; flushed when full)\n"
+          "  --no-chain        do not chain blocks\n"
+          "  --no-opt          do not run the IR passes\n"
+          "  -h, --help        this text\n");
+}
+
+bool ParseOptions(int argc, char** argv, Options* o) {
+  auto fail = [](const std::string& msg) {
+    fprintf(stderr, "doppel: %s\n", msg.c_str());
+    return false;
+  };
+  o->config.engine = JitAvailable() ? Engine::kJit : Engine::kInterp;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)name;
+      return argv[++i];
+    };
+    if (!o->positional.empty() && o->command == "run") {
+      o->positional.push_back(a);  // guest program arguments are not ours
+      continue;
+    }
+    if (a == "-h" || a == "--help") {
+      o->command = "help";
+      return true;
+    } else if (a == "--engine") {
+      const char* v = value("--engine");
+      if (!v) return fail("--engine needs a value (interp, jit or compare)");
+      auto e = ParseEngine(v);
+      if (!e) return fail(std::string("invalid engine '") + v + "' (expected interp, jit or compare)");
+      if (*e != Engine::kInterp && !JitAvailable()) {
+        return fail(std::string("engine '") + v + "' needs the JIT, which this build does not include");
+      }
+      o->config.engine = *e;
+    } else if (a == "-d") {
+      const char* v = value("-d");
+      if (!v) return fail("-d needs a list of log items");
+      std::string err;
+      if (!ParseLogItems(v, &o->config.log, &err)) return fail(err);
+    } else if (a == "-D") {
+      const char* v = value("-D");
+      if (!v) return fail("-D needs a file name");
+      o->log_file = v;
+    } else if (a == "--stats") {
+      o->stats = true;
+    } else if (a == "--max-insns") {
+      const char* v = value("--max-insns");
+      if (!v || !ParseSize(v, &o->max_insns)) return fail("--max-insns needs a number");
+    } else if (a == "--code-cache") {
+      const char* v = value("--code-cache");
+      uint64_t size = 0;
+      if (!v || !ParseSize(v, &size) || size < 4096) return fail("--code-cache needs a size of at least 4K");
+      o->config.code_cache_bytes = size;
+    } else if (a == "--no-chain") {
+      o->config.chaining = false;
+    } else if (a == "--no-opt") {
+      o->config.optimize = false;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return fail("unknown option '" + a + "'");
+    } else if (o->command.empty()) {
+      o->command = a;
+    } else {
+      o->positional.push_back(a);
+    }
+  }
+  if (o->command.empty()) return fail("no command given (try 'doppel --help')");
+  return true;
+}
+
+}  // namespace doppel::cli

@@ -1,0 +1,24 @@
+// cli/options.h: command-line parsing shared by the doppel subcommands.
+#pragma once
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "runtime/machine.h"
+
+namespace doppel::cli {
+
+struct Options {
+  std::string command;
+  MachineConfig config;
+  bool stats = false;
+  std::string log_file;            // -D FILE
+  uint64_t max_insns = ~0ull;
+  std::vector<std::string> positional;
+};
+
+// Parses argv; on error prints one line to stderr and returns false.
+bool ParseOptions(int argc, char** argv, Options* out);
+void PrintUsage(FILE* out);
+
+}  // namespace doppel::cli

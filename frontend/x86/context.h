@@ -1,0 +1,106 @@
+// frontend/x86/context.h: what a translator sees: the decoded instruction, the IR emitter and
+// operand helpers that hide register widths, addressing forms and segments.
+#pragma once
+#include <Zydis/Zydis.h>
+
+#include "ir/emitter.h"
+
+namespace doppel::frontend {
+
+struct Insn {
+  ZydisDecodedInstruction d;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  uint64_t pc = 0;
+  uint64_t next_pc = 0;
+  unsigned code_bits = 64;   // 16, 32 or 64
+  unsigned stack_bits = 64;
+
+  bool Has(uint64_t attribute) const { return (d.attributes & attribute) != 0; }
+};
+
+class Context {
+ public:
+  Context(ir::Emitter& emitter, const Insn& insn) : ir(emitter), insn(insn) {}
+
+  ir::Emitter& ir;
+  const Insn& insn;
+
+  const ZydisDecodedOperand& Op(unsigned i) const { return insn.ops[i]; }
+  ir::Type OpType(unsigned i) const { return ir::IntType(insn.ops[i].size); }
+  // Operand-size type of the instruction (16/32/64).
+  ir::Type OperandType() const { return ir::IntType(insn.d.operand_width); }
+  ir::Type AddressType() const { return ir::IntType(insn.d.address_width); }
+  ir::Type StackType() const { return ir::IntType(insn.stack_bits); }
+
+  // Reads operand i (register, memory or immediate) at its own size.
+  ir::Value Read(unsigned i);
+  // Reads operand i as type t: immediates are taken at t (Zydis has sign-extended them already),
+  // registers and memory must already be of type t.
+  ir::Value ReadAs(unsigned i, ir::Type t);
+  // Writes operand i (register or memory); 32-bit register writes zero-extend.
+  void Write(unsigned i, ir::Value v);
+  // Effective linear address of memory operand i (segment base included), cached per operand.
+  ir::Value Address(unsigned i);
+  // Linear address of `offset` in segment `seg` (a Zydis segment register).
+  ir::Value Linear(ZydisRegister seg, ir::Value offset);
+
+  ir::Value ReadReg(ZydisRegister r);
+  void WriteReg(ZydisRegister r, ir::Value v);
+  // Full-width GPR access by index at a given type (RAX=0 .. R15=15).
+  ir::Value ReadGpr(unsigned index, ir::Type t) { return ir.GetReg(t, index); }
+  void WriteGpr(unsigned index, ir::Value v) { ir.SetReg(index, v); }
+
+  ir::Value Load(ir::Type t, ir::Value linear) { return ir.Load(t, linear); }
+  void Store(ir::Value linear, ir::Value v) { ir.Store(linear, v); }
+
+  // Stack: stores before RSP is updated, so a faulting push leaves RSP unchanged.
+  void Push(ir::Value v);
+  ir::Value Pop(ir::Type t);
+
+  // Writes the arithmetic flags in `mask` from an RFLAGS image.
+  void SetFlags(uint64_t mask, ir::Value image) { ir.SetFlags(mask, image); }
+
+  // Constant of operand i's type / of type t.
+  ir::Value Const(ir::Type t, uint64_t v) { return ir.Const(t, v); }
+
+  // Raises a guest exception at this instruction and ends the block.
+  void RaiseException(uint32_t vector, uint32_t error_code = 0) {
+    ir.Exit(ir::ExitReason::kException, insn.pc, vector, error_code);
+  }
+
+ private:
+  ir::Value addr_cache_[ZYDIS_MAX_OPERAND_COUNT] = {ir::kNoValue, ir::kNoValue, ir::kNoValue,
+                                                    ir::kNoValue, ir::kNoValue, ir::kNoValue,
+                                                    ir::kNoValue, ir::kNoValue, ir::kNoValue,
+                                                    ir::kNoValue};
+};
+
+using Translator = void (*)(Context&);
+
+// The one table from Zydis mnemonic to translator; each group file registers its own.
+class TranslatorTable {
+ public:
+  void Add(ZydisMnemonic m, Translator t) { fns_[m] = t; }
+  Translator Find(ZydisMnemonic m) const { return m <= ZYDIS_MNEMONIC_MAX_VALUE ? fns_[m] : nullptr; }
+  size_t Count() const;
+
+ private:
+  Translator fns_[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {};
+};
+const TranslatorTable& Translators();
+
+// Group registration functions (one per frontend/x86/<group>.cpp).
+void RegisterDataMove(TranslatorTable& t);  // datamove.cpp: mov, lea, movzx/sx, xchg, push/pop, ...
+void RegisterAlu(TranslatorTable& t);       // alu.cpp: add..cmp, inc/dec/neg/not, test, cmpxchg, xadd
+void RegisterShift(TranslatorTable& t);     // shift.cpp: shl/shr/sar/rol/ror/rcl/rcr/shld/shrd
+void RegisterMulDiv(TranslatorTable& t);    // muldiv.cpp: mul, imul, div, idiv
+void RegisterBit(TranslatorTable& t);       // bit.cpp: bt*, bsf/bsr, tzcnt/lzcnt/popcnt, bswap
+void RegisterControl(TranslatorTable& t);   // control.cpp: jmp, jcc, call, ret, loop, jrcxz
+void RegisterCondition(TranslatorTable& t); // condition.cpp: setcc, cmovcc
+void RegisterString(TranslatorTable& t);    // string.cpp: movs, stos, lods, cmps, scas (+rep)
+void RegisterMisc(TranslatorTable& t);      // misc.cpp: nop, cpuid, rdtsc, hlt, flags ops, ...
+
+// Condition code (x86 encoding 0..15) of a Jcc/SETcc/CMOVcc mnemonic, or -1.
+int ConditionCode(ZydisMnemonic m);
+
+}  // namespace doppel::frontend

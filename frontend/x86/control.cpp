@@ -1,0 +1,71 @@
+// frontend/x86/control.cpp: control transfers: jmp, jcc, call, ret (each ends the block with an
+// explicit terminal).
+#include "frontend/x86/context.h"
+
+namespace doppel::frontend {
+
+using ir::Type;
+using ir::Value;
+
+namespace {
+
+// Target of a relative branch, wrapped to the operand size (16-bit code wraps IP at 64 KiB).
+uint64_t RelativeTarget(Context& c) {
+  uint64_t t = c.insn.next_pc + c.Op(0).imm.value.u;
+  unsigned w = c.insn.d.operand_width;
+  return w >= 64 ? t : t & ((1ull << w) - 1);
+}
+
+bool IsRelative(Context& c) { return c.Op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE; }
+
+void Jmp(Context& c) {
+  if (IsRelative(c)) {
+    c.ir.Link(RelativeTarget(c));
+  } else {
+    c.ir.Indirect(c.ir.ZExt(Type::kI64, c.Read(0)));
+  }
+}
+
+void Jcc(Context& c) {
+  Value cond = c.ir.Cond(ConditionCode(c.insn.d.mnemonic));
+  c.ir.CondLink(cond, RelativeTarget(c), c.insn.next_pc);
+}
+
+void Call(Context& c) {
+  Type t = c.OperandType();
+  if (IsRelative(c)) {
+    c.Push(c.Const(t, c.insn.next_pc));
+    c.ir.Link(RelativeTarget(c));
+  } else {
+    Value target = c.Read(0);  // read before the push: the operand may use RSP
+    c.Push(c.Const(t, c.insn.next_pc));
+    c.ir.Indirect(c.ir.ZExt(Type::kI64, target));
+  }
+}
+
+void Ret(Context& c) {
+  Type t = c.OperandType();
+  Value target = c.Pop(t);
+  if (c.insn.d.operand_count_visible > 0 && c.Op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+    Type st = c.StackType();
+    Value sp = c.ir.GetReg(st, 4);
+    c.ir.SetReg(4, c.ir.Add(sp, c.Const(st, c.Op(0).imm.value.u & 0xffff)));
+  }
+  c.ir.Indirect(c.ir.ZExt(Type::kI64, target));
+}
+
+}  // namespace
+
+void RegisterControl(TranslatorTable& t) {
+  t.Add(ZYDIS_MNEMONIC_JMP, Jmp);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,
+                          ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
+                          ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
+                          ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE}) {
+    t.Add(m, Jcc);
+  }
+  t.Add(ZYDIS_MNEMONIC_CALL, Call);
+  t.Add(ZYDIS_MNEMONIC_RET, Ret);
+}
+
+}  // namespace doppel::frontend

@@ -1,0 +1,80 @@
+// frontend/x86/translate.cpp: the block translation loop: fetch, decode with Zydis in the guest's
+// mode, look the mnemonic up in the translator table, stop at block boundaries.
+#include "frontend/x86/translate.h"
+
+#include <Zydis/Zydis.h>
+
+#include "frontend/x86/context.h"
+
+namespace doppel::frontend {
+
+namespace {
+
+struct ModeSetup {
+  ZydisMachineMode machine;
+  ZydisStackWidth stack;
+  unsigned bits;
+};
+
+ModeSetup SetupFor(uint32_t mode) {
+  switch (mode & kModeSizeMask) {
+    case kMode32: return {ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32, 32};
+    case kMode16: return {ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16, 16};
+    default: return {ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64, 64};
+  }
+}
+
+constexpr uint64_t kPage = 4096;
+
+}  // namespace
+
+void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const TranslateOptions& opts,
+                    ir::Block& out) {
+  ModeSetup setup = SetupFor(mode);
+  ZydisDecoder decoder;
+  ZydisDecoderInit(&decoder, setup.machine, setup.stack);
+  out.guest_pc = pc;
+  out.mode = mode;
+  ir::Emitter emitter(out);
+  const uint64_t first_page = pc / kPage;
+
+  Insn insn;
+  insn.code_bits = setup.bits;
+  insn.stack_bits = setup.bits;
+  while (!emitter.HasTerminal()) {
+    bool boundary = pc / kPage != first_page || pc == opts.stop_before;
+    if (out.guest_insns >= opts.max_insns || (out.guest_insns > 0 && boundary)) {
+      emitter.Link(pc);
+      break;
+    }
+    emitter.SetGuestPc(pc);
+    uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+    size_t got = code.Fetch(pc, bytes, sizeof bytes);
+    if (got == 0) {
+      // The fetch itself faults: raise #PF at this instruction (the runtime fills in CR2).
+      emitter.Exit(ir::ExitReason::kException, pc, ir::kPageFault, 0x10);
+      break;
+    }
+    ZyanStatus st = ZydisDecoderDecodeFull(&decoder, bytes, got, &insn.d, insn.ops);
+    if (!ZYAN_SUCCESS(st)) {
+      // Undecodable bytes: #UD, or #PF when the instruction runs past readable memory.
+      bool truncated = got < sizeof bytes && st == ZYDIS_STATUS_NO_MORE_DATA;
+      emitter.Exit(ir::ExitReason::kException, pc, truncated ? ir::kPageFault : ir::kInvalidOpcode, truncated ? 0x10 : 0);
+      break;
+    }
+    insn.pc = pc;
+    insn.next_pc = (pc + insn.d.length) & (setup.bits == 64 ? ~0ull : 0xffffffffull);
+    Translator fn = Translators().Find(insn.d.mnemonic);
+    if (fn == nullptr) {
+      emitter.Exit(ir::ExitReason::kException, pc, ir::kInvalidOpcode);
+      break;
+    }
+    Context ctx(emitter, insn);
+    fn(ctx);
+    out.guest_insns++;
+    out.guest_bytes += insn.d.length;
+    pc = insn.next_pc;
+  }
+}
+
+}  // namespace doppel::frontend

@@ -1,0 +1,137 @@
+// runtime/helpers.cpp: the slow paths generated code and the interpreter call: memory accesses
+// that miss the TLB (page faults, page crossings, writes to code pages), division, CPUID, RDTSC.
+#include <x86intrin.h>
+
+#include <cstring>
+
+#include "backend/interp/semantics.h"
+#include "runtime/machine_impl.h"
+
+namespace doppel {
+
+namespace {
+
+using softmmu::kPageMask;
+using softmmu::kPageSize;
+
+Machine::Impl* ImplOf(CpuState* s) { return static_cast<Machine::Impl*>(s->opaque); }
+
+void RaisePageFault(CpuState* s, uint64_t addr, bool write, bool present, uint64_t pc) {
+  s->exit_reason = static_cast<uint32_t>(ir::ExitReason::kException);
+  s->exception_vector = ir::kPageFault;
+  s->error_code = (present ? 1 : 0) | (write ? 2 : 0) | 4;
+  s->fault_addr = addr;
+  s->rip = pc;
+}
+
+uint64_t Load(CpuState* s, uint64_t addr, uint32_t size, uint64_t pc) {
+  Machine::Impl* m = ImplOf(s);
+  uint64_t value = 0;
+  for (uint32_t i = 0; i < size; ++i) {
+    uint64_t a = addr + i;
+    if (i == 0 || (a & ~kPageMask) == 0) {
+      if (!m->mem.Translate(a, softmmu::kRead)) {
+        RaisePageFault(s, a, false, m->mem.Translate(a, 0) != nullptr, pc);
+        return 0;
+      }
+    }
+    value |= static_cast<uint64_t>(*m->mem.Translate(a, softmmu::kRead)) << (8 * i);
+  }
+  if (softmmu::TlbProbe(addr, size) == (addr & kPageMask)) m->mem.FillTlb(s->tlb, addr, softmmu::kRead);
+  return value;
+}
+
+void Store(CpuState* s, uint64_t addr, uint64_t value, uint32_t size, uint64_t pc) {
+  Machine::Impl* m = ImplOf(s);
+  uint64_t first = addr & kPageMask, last = (addr + size - 1) & kPageMask;
+  // Check every page before writing any byte, so a faulting store changes nothing.
+  for (uint64_t page = first;; page += kPageSize) {
+    uint64_t a = page == first ? addr : page;
+    if (!m->mem.Translate(a, softmmu::kWrite)) {
+      RaisePageFault(s, a, true, m->mem.Translate(a, 0) != nullptr, pc);
+      return;
+    }
+    if (page == last) break;
+  }
+  for (uint64_t page = first;; page += kPageSize) {
+    if (m->mem.IsCode(page)) {
+      // A store into the running block's own page may rewrite instructions still to come in it:
+      // abandon the block at this instruction and re-run it alone (the dispatcher does).
+      uint64_t pc_page = pc & kPageMask;
+      if (!s->smc_single_step && (page == pc_page || page == pc_page + kPageSize)) {
+        s->exit_reason = static_cast<uint32_t>(ir::ExitReason::kSmcRestart);
+        s->rip = pc;
+        return;
+      }
+      m->InvalidateCodePage(page);
+    }
+    if (page == last) break;
+  }
+  if (m->mem.journaling()) {
+    uint64_t old = 0;
+    m->mem.Read(addr, &old, size);
+    m->mem.journal().push_back({addr, static_cast<uint8_t>(size), old});
+  }
+  for (uint32_t i = 0; i < size; ++i) {
+    *m->mem.Translate(addr + i, softmmu::kWrite) = static_cast<uint8_t>(value >> (8 * i));
+  }
+  if (first == last) m->mem.FillTlb(s->tlb, addr, softmmu::kWrite);
+}
+
+uint64_t Div(CpuState* s, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d, uint64_t pc) {
+  uint64_t out = 0;
+  auto kind = static_cast<backend::DivKind>(kind_and_bits >> 8);
+  if (!interp::Divide(kind, kind_and_bits & 0xff, hi, lo, d, &out)) {
+    s->exit_reason = static_cast<uint32_t>(ir::ExitReason::kException);
+    s->exception_vector = ir::kDivideError;
+    s->error_code = 0;
+    s->rip = pc;
+  }
+  return out;
+}
+
+// CPUID reports what doppel implements: the general-purpose integer set in long mode with CMOV,
+// TSC, POPCNT and LZCNT; nothing it cannot execute.
+void Cpuid(CpuState* s) {
+  uint32_t leaf = static_cast<uint32_t>(s->gpr[RAX]);
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  switch (leaf) {
+    case 0:
+      a = 1;
+      memcpy(&b, "Dopp", 4);
+      memcpy(&d, "elX8", 4);
+      memcpy(&c, "6CPU", 4);
+      break;
+    case 1:
+      a = 0x000006f1;                  // family 6
+      d = (1u << 4) | (1u << 15);      // TSC, CMOV
+      c = (1u << 23);                  // POPCNT
+      break;
+    case 0x80000000: a = 0x80000001; break;
+    case 0x80000001:
+      d = (1u << 11) | (1u << 29);     // SYSCALL, LM
+      c = (1u << 5);                   // LZCNT
+      break;
+    default: break;
+  }
+  s->gpr[RAX] = a;
+  s->gpr[RBX] = b;
+  s->gpr[RCX] = c;
+  s->gpr[RDX] = d;
+}
+
+uint64_t Rdtsc(CpuState*) { return __rdtsc(); }
+
+}  // namespace
+
+backend::Helpers MakeHelpers() {
+  backend::Helpers h;
+  h.load = Load;
+  h.store = Store;
+  h.div = Div;
+  h.cpuid = Cpuid;
+  h.rdtsc = Rdtsc;
+  return h;
+}
+
+}  // namespace doppel

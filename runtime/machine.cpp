@@ -1,0 +1,390 @@
+// runtime/machine.cpp: the machine and its dispatcher loop: look up or translate the block at RIP,
+// run it, chain the exit it took to its successor, handle stops, faults and self-modifying code.
+#include "runtime/machine.h"
+
+#include <Zydis/Zydis.h>
+
+#include <cinttypes>
+#include <cstring>
+
+#include "backend/interp/interp.h"
+#include "frontend/x86/translate.h"
+#include "ir/opt/passes.h"
+#include "runtime/machine_impl.h"
+
+namespace doppel {
+
+using runtime::TranslatedBlock;
+
+std::optional<Engine> ParseEngine(std::string_view name) {
+  if (name == "interp") return Engine::kInterp;
+  if (name == "jit") return Engine::kJit;
+  if (name == "compare") return Engine::kCompare;
+  return std::nullopt;
+}
+
+const char* EngineName(Engine e) {
+  switch (e) {
+    case Engine::kInterp: return "interp";
+    case Engine::kJit: return "jit";
+    case Engine::kCompare: return "compare";
+  }
+  return "?";
+}
+
+bool JitAvailable() { return DOPPEL_HAVE_JIT; }
+
+const char* StopReasonName(StopReason r) {
+  switch (r) {
+    case StopReason::kHalt: return "halt";
+    case StopReason::kException: return "exception";
+    case StopReason::kSyscall: return "syscall";
+    case StopReason::kStopPc: return "stop-pc";
+    case StopReason::kInsnLimit: return "insn-limit";
+    case StopReason::kDivergence: return "divergence";
+  }
+  return "?";
+}
+
+bool ParseLogItems(std::string_view list, LogOptions* log, std::string* error) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    if (item == "in_asm") log->in_asm = true;
+    else if (item == "ir") log->ir = true;
+    else if (item == "ir_opt") log->ir_opt = true;
+    else if (item == "out_asm") log->out_asm = true;
+    else if (item == "exec") log->exec = true;
+    else {
+      *error = "unknown -d item '" + std::string(item) + "' (known: in_asm, ir, ir_opt, out_asm, exec)";
+      return false;
+    }
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return true;
+}
+
+namespace {
+
+class MemoryCodeReader : public frontend::CodeReader {
+ public:
+  explicit MemoryCodeReader(const softmmu::AddressSpace& mem) : mem_(mem) {}
+  size_t Fetch(uint64_t pc, uint8_t* buf, size_t n) override {
+    size_t got = 0;
+    while (got < n) {
+      const uint8_t* host = mem_.Translate(pc + got, softmmu::kExec);
+      if (!host) break;
+      size_t chunk = std::min<size_t>(n - got, softmmu::kPageSize - ((pc + got) & (softmmu::kPageSize - 1)));
+      memcpy(buf + got, host, chunk);
+      got += chunk;
+    }
+    return got;
+  }
+
+ private:
+  const softmmu::AddressSpace& mem_;
+};
+
+void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& b) {
+  ZydisDecoder dec;
+  uint32_t size = b.mode & frontend::kModeSizeMask;
+  if (size == frontend::kMode32) ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  else if (size == frontend::kMode16) ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
+  else ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisFormatter fmt;
+  ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
+  fprintf(out, "IN: guest 0x%" PRIx64 "\n", b.guest_pc);
+  uint64_t pc = b.guest_pc;
+  for (uint32_t i = 0; i < b.guest_insns; ++i) {
+    uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
+    mem.Read(pc, bytes, sizeof bytes);
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, sizeof bytes, &insn, ops))) break;
+    char text[256];
+    ZydisFormatterFormatInstruction(&fmt, &insn, ops, insn.operand_count_visible, text, sizeof text, pc, nullptr);
+    fprintf(out, "0x%016" PRIx64 ":  %s\n", pc, text);
+    pc += insn.length;
+  }
+  fprintf(out, "\n");
+}
+
+}  // namespace
+
+Machine::Impl::Impl(const MachineConfig& c) : config(c), helpers(MakeHelpers()) {
+  state.opaque = this;
+  mem.RegisterTlb(state.tlb);
+  mem.on_code_write = [this](uint64_t page) { InvalidateCodePage(page); };
+#if DOPPEL_HAVE_JIT
+  if (config.engine != Engine::kInterp) jit = std::make_unique<x64::Jit>(helpers, config.code_cache_bytes);
+  cache.hook_ctx = this;
+  cache.unchain_hook = [](TranslatedBlock* from, uint32_t index, void*) {
+    if (from->jit.entry) x64::Jit::Unchain(from->jit.exits[index]);
+  };
+#endif
+}
+
+void Machine::Impl::InvalidateCodePage(uint64_t page) {
+  mem.ClearCode(page);
+  for (TranslatedBlock* tb : cache.InvalidatePage(page)) {
+    stats.blocks_invalidated++;
+    JumpCacheEntry& e = state.jump_cache[JumpCacheIndex(tb->guest_pc)];
+    if (e.block == tb) e = JumpCacheEntry{};
+  }
+}
+
+void Machine::Impl::Flush() {
+  cache.Clear();
+  for (JumpCacheEntry& e : state.jump_cache) e = JumpCacheEntry{};
+#if DOPPEL_HAVE_JIT
+  if (jit) jit->Reset();
+#endif
+  stats.code_cache_flushes++;
+}
+
+std::unique_ptr<TranslatedBlock> Machine::Impl::Translate(uint64_t pc, unsigned max_insns) {
+  auto tb = std::make_unique<TranslatedBlock>();
+  tb->guest_pc = pc;
+  tb->mode = config.mode;
+  MemoryCodeReader reader(mem);
+  frontend::TranslateOptions opts;
+  opts.max_insns = max_insns;
+  if (stop_pc) opts.stop_before = *stop_pc;
+  frontend::TranslateBlock(pc, config.mode, reader, opts, tb->ir);
+  const LogOptions& log = config.log;
+  if (log.in_asm) LogGuestCode(log.out, mem, tb->ir);
+  if (log.ir) fprintf(log.out, "IR:\n%s\n", ir::Print(tb->ir).c_str());
+  std::string problem = config.optimize ? ir::opt::Optimize(tb->ir) : ir::Verify(tb->ir);
+  if (!problem.empty()) {
+    fprintf(stderr, "doppel: internal error: invalid IR at 0x%" PRIx64 ": %s\n%s", pc, problem.c_str(),
+            ir::Print(tb->ir).c_str());
+    abort();
+  }
+  if (log.ir_opt) fprintf(log.out, "IR after passes:\n%s\n", ir::Print(tb->ir).c_str());
+  uint64_t end = pc + (tb->ir.guest_bytes ? tb->ir.guest_bytes - 1 : 0);
+  tb->pages[0] = pc & softmmu::kPageMask;
+  tb->pages[1] = end & softmmu::kPageMask;
+  tb->exits = runtime::ExitsOf(tb->ir);
+  stats.blocks_translated++;
+  stats.insns_translated += tb->ir.guest_insns;
+  return tb;
+}
+
+bool Machine::Impl::CompileHost(TranslatedBlock* tb) {
+#if DOPPEL_HAVE_JIT
+  if (!jit) return true;
+  x64::CompileOptions opts;
+  opts.inline_jump_cache = config.engine == Engine::kJit && config.chaining && !config.log.exec;
+  auto compiled = jit->Compile(tb->ir, tb, opts);
+  if (!compiled) return false;
+  tb->jit = std::move(*compiled);
+  tb->host_entry = tb->jit.entry;
+  stats.code_cache_bytes = jit->used();
+  if (config.log.out_asm) {
+    fprintf(config.log.out, "OUT: host code for guest 0x%" PRIx64 " (%zu bytes)\n%s\n", tb->guest_pc,
+            tb->jit.size, jit->Disassemble(tb->jit.entry, tb->jit.size).c_str());
+  }
+#endif
+  return true;
+}
+
+TranslatedBlock* Machine::Impl::GetBlock(uint64_t pc, bool*) {
+  if (TranslatedBlock* tb = cache.Lookup(pc, config.mode)) {
+    stats.cache_hits++;
+    return tb;
+  }
+  stats.cache_misses++;
+  std::unique_ptr<TranslatedBlock> tb = Translate(pc, config.max_block_insns);
+  if (!CompileHost(tb.get())) {
+    // Code cache full: flush everything and compile again into the empty cache.
+    Flush();
+    if (!CompileHost(tb.get())) {
+      fprintf(stderr, "doppel: a single block does not fit in the code cache\n");
+      abort();
+    }
+  }
+  if (tb->ir.guest_bytes == 0) {
+    transient = std::move(tb);
+    return transient.get();
+  }
+  mem.MarkCode(tb->pages[0]);
+  mem.MarkCode(tb->pages[1]);
+  return cache.Insert(std::move(tb));
+}
+
+void Machine::Impl::ChainExit(TranslatedBlock* from, uint32_t index, TranslatedBlock* to) {
+  if (!from->valid || !to->valid || from->exits[index].chained_to || to == transient.get()) return;
+  if (stop_pc && to->guest_pc == *stop_pc) return;
+#if DOPPEL_HAVE_JIT
+  if (config.engine == Engine::kJit) {
+    if (!from->jit.entry || !to->jit.entry) return;
+    x64::Jit::Chain(from->jit.exits[index], to->jit.entry);
+  }
+#endif
+  cache.Chain(from, index, to);
+  stats.chained_exits++;
+}
+
+void Machine::Impl::FillJumpCache(TranslatedBlock* tb) {
+  if ((stop_pc && tb->guest_pc == *stop_pc) || tb == transient.get()) return;
+  state.jump_cache[JumpCacheIndex(tb->guest_pc)] = JumpCacheEntry{tb->guest_pc, tb};
+  stats.jump_cache_fills++;
+}
+
+uint32_t Machine::Impl::Execute(TranslatedBlock* tb, Engine engine, backend::BlockExit* exit) {
+  state.exit_reason = 0;
+#if DOPPEL_HAVE_JIT
+  if (engine == Engine::kJit) {
+    exit->reason = jit->Enter(&state, tb->host_entry);
+    exit->exit_index = state.last_exit_index;
+    return exit->reason;
+  }
+#endif
+  *exit = interp::Run(tb->ir, state, helpers);
+  return exit->reason;
+}
+
+Machine::Machine(const MachineConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+Machine::~Machine() = default;
+
+bool Machine::Map(uint64_t addr, uint64_t size, int prot, std::string* error) {
+  return impl_->mem.Map(addr, size, prot, error);
+}
+bool Machine::Unmap(uint64_t addr, uint64_t size) { return impl_->mem.Unmap(addr, size); }
+bool Machine::Protect(uint64_t addr, uint64_t size, int prot) { return impl_->mem.Protect(addr, size, prot); }
+bool Machine::WriteMemory(uint64_t addr, const void* data, size_t size) { return impl_->mem.Write(addr, data, size); }
+bool Machine::ReadMemory(uint64_t addr, void* data, size_t size) const { return impl_->mem.Read(addr, data, size); }
+CpuState& Machine::cpu() { return impl_->state; }
+const CpuState& Machine::cpu() const { return impl_->state; }
+const Stats& Machine::stats() const { return impl_->stats; }
+const MachineConfig& Machine::config() const { return impl_->config; }
+void Machine::FlushCodeCache() { impl_->Flush(); }
+
+std::string Machine::FormatStats() const {
+  const Stats& s = impl_->stats;
+  char buf[1024];
+  snprintf(buf, sizeof buf,
+           "blocks translated:   %" PRIu64 "\n"
+           "insns translated:    %" PRIu64 "\n"
+           "insns executed:      %" PRIu64 "\n"
+           "cache hits:          %" PRIu64 "\n"
+           "cache misses:        %" PRIu64 "\n"
+           "chained exits:       %" PRIu64 "\n"
+           "jump cache fills:    %" PRIu64 "\n"
+           "dispatcher returns:  %" PRIu64 "\n"
+           "blocks invalidated:  %" PRIu64 "\n"
+           "code cache flushes:  %" PRIu64 "\n"
+           "code cache bytes:    %" PRIu64 "\n",
+           s.blocks_translated, s.insns_translated, s.insns_executed, s.cache_hits, s.cache_misses,
+           s.chained_exits, s.jump_cache_fills, s.dispatcher_returns, s.blocks_invalidated,
+           s.code_cache_flushes, s.code_cache_bytes);
+  return buf;
+}
+
+RunResult Machine::Run(const RunLimits& limits) {
+  Impl& m = *impl_;
+  CpuState& s = m.state;
+  if (m.stop_pc != limits.stop_pc) {
+    // Blocks were cut at the old stop PC (and may run through the new one): start afresh.
+    if (m.cache.size() > 0) m.Flush();
+    m.stop_pc = limits.stop_pc;
+  }
+  const bool chaining = m.config.chaining && m.config.engine == Engine::kJit && !m.config.log.exec;
+  const bool interp_links = m.config.chaining && m.config.engine == Engine::kInterp;
+  const bool compare = m.config.engine == Engine::kCompare;
+  if (compare) m.mem.SetJournaling(true);
+  uint64_t executed = 0;
+  RunResult result;
+  TranslatedBlock* next = nullptr;  // successor known from an interpreter link
+  bool single_step = false;          // re-run one instruction after a store into its own block
+
+  auto finish = [&](StopReason r) {
+    if (compare) m.mem.SetJournaling(false);
+    m.cache.ReleaseRemoved();
+    result.reason = r;
+    return result;
+  };
+
+  for (bool first = true;; first = false) {
+    m.cache.ReleaseRemoved();
+    if (!first && limits.stop_pc && s.rip == *limits.stop_pc) return finish(StopReason::kStopPc);
+    if (executed >= limits.max_insns) return finish(StopReason::kInsnLimit);
+
+    std::unique_ptr<TranslatedBlock> single;
+    TranslatedBlock* tb;
+    if (single_step) {
+      single = m.Translate(s.rip, 1);
+      if (!m.CompileHost(single.get())) {
+        m.Flush();
+        m.CompileHost(single.get());
+      }
+      tb = single.get();
+      s.smc_single_step = 1;
+    } else {
+      tb = next && next->valid ? next : m.GetBlock(s.rip, nullptr);
+    }
+    next = nullptr;
+    if (m.config.log.exec) {
+      fprintf(m.config.log.out, "Trace: guest 0x%" PRIx64 " [%u insns]\n", tb->guest_pc, tb->ir.guest_insns);
+    }
+
+    uint64_t remaining = limits.max_insns - executed;
+    s.budget = static_cast<int64_t>(std::min<uint64_t>(remaining, 1ull << 62));
+    int64_t budget_before = s.budget;
+    backend::BlockExit exit;
+    if (compare) {
+      if (!m.ExecuteCompared(tb, &exit, &result.divergence)) return finish(StopReason::kDivergence);
+    } else {
+      m.Execute(tb, m.config.engine, &exit);
+    }
+    s.smc_single_step = 0;
+    single_step = false;
+    executed += static_cast<uint64_t>(budget_before - s.budget);
+    m.stats.insns_executed += static_cast<uint64_t>(budget_before - s.budget);
+    m.stats.dispatcher_returns++;
+
+    switch (static_cast<ir::ExitReason>(exit.reason)) {
+      case ir::ExitReason::kLink: {
+        TranslatedBlock* from = tb;
+#if DOPPEL_HAVE_JIT
+        if (m.config.engine == Engine::kJit) from = static_cast<TranslatedBlock*>(s.last_exit_block);
+#endif
+        if (single || !from->valid || exit.exit_index >= from->exits.size()) break;
+        if (chaining || interp_links) {
+          if (TranslatedBlock* to = from->exits[exit.exit_index].chained_to) {
+            next = to;  // interpreter: follow the link without a lookup
+          } else if (!(limits.stop_pc && s.rip == *limits.stop_pc)) {
+            TranslatedBlock* succ = m.GetBlock(s.rip, nullptr);
+            if (from->valid) m.ChainExit(from, exit.exit_index, succ);
+            next = succ;
+          }
+        }
+        break;
+      }
+      case ir::ExitReason::kIndirect:
+        if (chaining && !(limits.stop_pc && s.rip == *limits.stop_pc)) {
+          next = m.GetBlock(s.rip, nullptr);
+          m.FillJumpCache(next);
+        }
+        break;
+      case ir::ExitReason::kBudget: break;
+      case ir::ExitReason::kSmcRestart: single_step = true; break;
+      case ir::ExitReason::kHalt: return finish(StopReason::kHalt);
+      case ir::ExitReason::kSyscall: return finish(StopReason::kSyscall);
+      case ir::ExitReason::kException:
+        result.vector = s.exception_vector;
+        result.error_code = s.error_code;
+        result.fault_addr = s.fault_addr;
+        if (s.exception_vector == ir::kPageFault && s.fault_addr == 0 && s.error_code == 0x10) {
+          result.fault_addr = s.rip;  // instruction fetch fault raised by the translator
+          result.error_code = 0x14;
+        }
+        return finish(StopReason::kException);
+      default:
+        fprintf(stderr, "doppel: internal error: unexpected block exit %u\n", exit.reason);
+        abort();
+    }
+  }
+}
+
+}  // namespace doppel
