@@ -1,10 +1,11 @@
 // cli/main.cpp: the doppel command: argument parsing, wiring a Machine, exit codes.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "cli/options.h"
@@ -21,13 +22,25 @@ constexpr uint64_t kStackTop = 0x80000000;
 constexpr uint64_t kStackSize = 1ull << 20;
 
 bool ReadFile(const std::string& path, std::vector<uint8_t>* out) {
-  std::ifstream f(path, std::ios::binary);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    fprintf(stderr, "doppel: cannot open '%s': %s\n", path.c_str(), strerror(errno));
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    fprintf(stderr, "doppel: '%s' is not a regular file\n", path.c_str());
+    return false;
+  }
+  FILE* f = fopen(path.c_str(), "rb");
   if (!f) {
     fprintf(stderr, "doppel: cannot open '%s': %s\n", path.c_str(), strerror(errno));
     return false;
   }
-  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  if (f.bad()) {
+  out->resize(static_cast<size_t>(st.st_size));
+  size_t got = out->empty() ? 0 : fread(out->data(), 1, out->size(), f);
+  bool failed = ferror(f) || got != out->size();
+  fclose(f);
+  if (failed) {
     fprintf(stderr, "doppel: cannot read '%s'\n", path.c_str());
     return false;
   }
