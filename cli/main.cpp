@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/options.h"
+#include "cli/run_command.h"
 #include "runtime/machine.h"
 
 namespace doppel::cli {
@@ -176,7 +177,8 @@ int Main(int argc, char** argv) {
   int code;
   if (o.command == "raw") code = CommandRaw(o);
   else if (o.command == "demo") code = CommandDemo(o);
-  else if (o.command == "run" || o.command == "boot") {
+  else if (o.command == "run") code = CommandRun(o);
+  else if (o.command == "boot") {
     fprintf(stderr, "doppel: '%s' is not implemented yet\n", o.command.c_str());
     code = 2;
   } else {

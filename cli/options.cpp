@@ -31,7 +31,7 @@ void PrintUsage(FILE* out) {
           "commands:\n"
           "  demo [FILE]        run the bundled workload (or FILE) under the interpreter and the JIT\n"
           "  raw FILE           run a flat 64-bit binary loaded at 0x400000 until HLT\n"
-          "  run PROGRAM ...    run a Linux ELF program (not implemented yet)\n"
+          "  run PROGRAM ...    run a Linux x86-64 ELF program (options before PROGRAM)\n"
           "  boot --kernel FILE boot a kernel on an emulated PC (not implemented yet)\n"
           "options:\n"
           "  --engine interp|jit|compare   execution engine (default jit)\n"
@@ -42,7 +42,13 @@ void PrintUsage(FILE* out) {
           "  --code-cache SIZE JIT code cache size (e.g. 64M; flushed when full)\n"
           "  --no-chain        do not chain blocks\n"
           "  --no-opt          do not run the IR passes\n"
-          "  -h, --help        this text\n");
+          "  -h, --help        this text\n"
+          "run options:\n"
+          "  -E VAR=VALUE      set VAR in the guest environment (default: doppel's environment)\n"
+          "  -U VAR            remove VAR from the guest environment\n"
+          "  -0 ARGV0          pass ARGV0 as argv[0] instead of PROGRAM\n"
+          "  -L PREFIX         look up the interpreter and absolute guest paths under PREFIX first\n"
+          "  --strace          print each guest system call to stderr\n");
 }
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -97,6 +103,21 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->config.chaining = false;
     } else if (a == "--no-opt") {
       o->config.optimize = false;
+    } else if (a == "-E" || a == "-U") {
+      const char* v = value(a.c_str());
+      if (!v || !*v) return fail(a + " needs a variable");
+      if (a == "-E" && !strchr(v, '=')) return fail(std::string("-E needs VAR=VALUE, not '") + v + "'");
+      o->env_ops.emplace_back(a[1], v);
+    } else if (a == "-0") {
+      const char* v = value("-0");
+      if (!v) return fail("-0 needs an argv[0]");
+      o->argv0 = v;
+    } else if (a == "-L") {
+      const char* v = value("-L");
+      if (!v || !*v) return fail("-L needs a directory");
+      o->prefix = v;
+    } else if (a == "--strace") {
+      o->strace = true;
     } else if (a.size() > 1 && a[0] == '-') {
       return fail("unknown option '" + a + "'");
     } else if (o->command.empty()) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/machine.h"
@@ -15,6 +16,11 @@ struct Options {
   std::string log_file;            // -D FILE
   uint64_t max_insns = ~0ull;
   std::vector<std::string> positional;
+  // run: -E VAR=VAL ('E') / -U VAR ('U') in order, -0 ARGV0, -L PREFIX, --strace
+  std::vector<std::pair<char, std::string>> env_ops;
+  std::string argv0;
+  std::string prefix = "/";
+  bool strace = false;
 };
 
 // Parses argv; on error prints one line to stderr and returns false.

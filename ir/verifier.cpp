@@ -24,7 +24,11 @@ bool Matches(TypeClass c, Type own, Type actual) {
 
 std::string Verify(const Block& b) {
   auto fail = [](size_t i, const char* what) {
-    return "v" + std::to_string(i) + ": " + what;
+    std::string s = "v";
+    s += std::to_string(i);
+    s += ": ";
+    s += what;
+    return s;
   };
   for (size_t i = 0; i < b.insts.size(); ++i) {
     const Inst& in = b.insts[i];

@@ -8,6 +8,7 @@
 
 namespace doppel {
 
+#if DOPPEL_HAVE_JIT
 namespace {
 
 struct ArchState {
@@ -68,7 +69,6 @@ void Line(std::string* s, const char* what, uint64_t interp, uint64_t jit) {
 
 bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock* tb, backend::BlockExit* exit,
                                     std::string* diff) {
-#if DOPPEL_HAVE_JIT
   ArchState before = Capture(state);
   mem.journal().clear();
   backend::BlockExit ie;
@@ -121,12 +121,12 @@ bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock* tb, backend::Block
   snprintf(head, sizeof head, "interpreter and JIT diverge in the block at guest 0x%" PRIx64 ":\n", tb->guest_pc);
   *diff = head + d + ir::Print(tb->ir);
   return false;
-#else
-  (void)tb;
-  (void)exit;
-  *diff = "compare mode needs the JIT, which this build does not have";
-  return false;
-#endif
 }
+#else
+bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock*, backend::BlockExit*, std::string* diff) {
+  *diff = "compare mode needs the JIT, which this build does not have\n";
+  return false;
+}
+#endif
 
 }  // namespace doppel

@@ -47,6 +47,11 @@ uint64_t FlagsLogic(uint64_t r, unsigned w) { return FlagsSZP(r, w); }
 uint64_t FlagsInc(uint64_t a, unsigned w) { return FlagsAdd(a, 1, 0, w) & ~kCF; }
 uint64_t FlagsDec(uint64_t a, unsigned w) { return FlagsSub(a, 1, 0, w) & ~kCF; }
 
+// OF of shifts and rotates is defined by the SDM for a count of 1 only; Intel parts compute it
+// for every count as the OF of the first one-bit step on the original operand (measured on the
+// host with all 8-bit operands and counts), which for count 1 is the SDM's definition.
+static bool FirstStepOverflowLeft(uint64_t a, unsigned w) { return Msb(a, w) ^ ((a >> (w - 2)) & 1); }
+
 uint64_t Shl(uint64_t a, unsigned c, unsigned w) { return c >= w ? 0 : (a << c) & Mask(w); }
 uint64_t Shr(uint64_t a, unsigned c, unsigned w) { return c >= w ? 0 : (a & Mask(w)) >> c; }
 uint64_t Sar(uint64_t a, unsigned c, unsigned w) {
@@ -69,7 +74,7 @@ uint64_t FlagsShl(uint64_t a, unsigned c, unsigned w) {
   uint64_t f = FlagsSZP(r, w);
   uint64_t cf = c <= w ? (a >> (w - c)) & 1 : 0;
   if (cf) f |= kCF;
-  if (Msb(r, w) ^ cf) f |= kOF;
+  if (FirstStepOverflowLeft(a, w)) f |= kOF;
   return f;
 }
 uint64_t FlagsShr(uint64_t a, unsigned c, unsigned w) {
@@ -77,7 +82,7 @@ uint64_t FlagsShr(uint64_t a, unsigned c, unsigned w) {
   uint64_t r = Shr(a, c, w);
   uint64_t f = FlagsSZP(r, w);
   if (c <= w && ((a >> (c - 1)) & 1)) f |= kCF;
-  if (Msb(a, w) && c == 1) f |= kOF;
+  if (Msb(a, w)) f |= kOF;
   return f;
 }
 uint64_t FlagsSar(uint64_t a, unsigned c, unsigned w) {
@@ -90,16 +95,15 @@ uint64_t FlagsSar(uint64_t a, unsigned c, unsigned w) {
 uint64_t FlagsRol(uint64_t a, unsigned c, unsigned w) {
   uint64_t r = Rol(a, c, w);
   uint64_t f = 0;
-  uint64_t cf = r & 1;
-  if (cf) f |= kCF;
-  if (Msb(r, w) ^ cf) f |= kOF;
+  if (r & 1) f |= kCF;
+  if (FirstStepOverflowLeft(a, w)) f |= kOF;
   return f;
 }
 uint64_t FlagsRor(uint64_t a, unsigned c, unsigned w) {
   uint64_t r = Ror(a, c, w);
   uint64_t f = 0;
   if (Msb(r, w)) f |= kCF;
-  if (Msb(r, w) ^ ((r >> (w - 2)) & 1)) f |= kOF;
+  if (Msb(a, w) ^ (a & 1)) f |= kOF;
   return f;
 }
 
@@ -128,15 +132,17 @@ uint64_t Rcr(uint64_t a, unsigned c, uint64_t cf, unsigned w, uint64_t* cf_out) 
 uint64_t FlagsRcl(uint64_t a, unsigned c, uint64_t cf, unsigned w) {
   uint64_t cf_out;
   uint64_t r = Rcl(a, c, cf, w, &cf_out);
-  uint64_t f = cf_out ? kCF : 0;
-  if (Msb(r, w) ^ cf_out) f |= kOF;
+  (void)r;
+  uint64_t f = cf_out ? uint64_t{kCF} : 0;
+  if (FirstStepOverflowLeft(a, w)) f |= kOF;
   return f;
 }
 uint64_t FlagsRcr(uint64_t a, unsigned c, uint64_t cf, unsigned w) {
   uint64_t cf_out;
   uint64_t r = Rcr(a, c, cf, w, &cf_out);
-  uint64_t f = cf_out ? kCF : 0;
-  if (Msb(r, w) ^ ((r >> (w - 2)) & 1)) f |= kOF;
+  (void)r;
+  uint64_t f = cf_out ? uint64_t{kCF} : 0;
+  if (Msb(a, w) ^ (cf & 1)) f |= kOF;
   return f;
 }
 
@@ -165,7 +171,7 @@ uint64_t FlagsShld(uint64_t a, uint64_t b, unsigned c, unsigned w) {
   uint64_t f = FlagsSZP(r, w);
   uint64_t cf = c <= w ? (a >> (w - c)) & 1 : (b >> (2 * w - c)) & 1;
   if (cf) f |= kCF;
-  if (Msb(r, w) ^ Msb(a, w)) f |= kOF;
+  if (FirstStepOverflowLeft(a, w)) f |= kOF;
   return f;
 }
 uint64_t FlagsShrd(uint64_t a, uint64_t b, unsigned c, unsigned w) {
@@ -173,7 +179,7 @@ uint64_t FlagsShrd(uint64_t a, uint64_t b, unsigned c, unsigned w) {
   uint64_t f = FlagsSZP(r, w);
   uint64_t cf = c <= w ? (a >> (c - 1)) & 1 : (b >> (c - 1 - w)) & 1;
   if (cf) f |= kCF;
-  if (Msb(r, w) ^ Msb(a, w)) f |= kOF;
+  if (Msb(a, w) ^ (b & 1)) f |= kOF;
   return f;
 }
 

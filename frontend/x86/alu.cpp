@@ -99,20 +99,29 @@ void Cmpxchg(Context& c) {
   Value acc = ir.GetReg(t, 0);
   Value flags = ir.FlagsSub(acc, dest);
   Value eq = ir.CmpEq(acc, dest);
+  auto write_accumulator = [&] {
+    if (t == Type::kI32) {
+      Value rax = ir.GetReg(Type::kI64, 0);
+      ir.SetReg(0, ir.Select(eq, rax, ir.ZExt(Type::kI64, dest)));
+    } else {
+      ir.SetReg(0, ir.Select(eq, acc, dest));
+    }
+  };
   if (c.Op(0).type == ZYDIS_OPERAND_TYPE_MEMORY) {
-    c.Write(0, ir.Select(eq, src, dest));
-  } else if (t == Type::kI32) {
+    c.Write(0, ir.Select(eq, src, dest));  // the store first: it may fault
+    write_accumulator();
+    c.SetFlags(ir::kArithFlags, flags);
+    return;
+  }
+  // Register destination: the accumulator first, so that when the destination is the
+  // accumulator itself the destination write wins.
+  write_accumulator();
+  if (t == Type::kI32) {
     ZydisRegister full = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, c.Op(0).reg.value);
     Value old = c.ReadReg(full);
     c.WriteReg(full, ir.Select(eq, ir.ZExt(Type::kI64, src), old));
   } else {
     c.Write(0, ir.Select(eq, src, dest));
-  }
-  if (t == Type::kI32) {
-    Value rax = ir.GetReg(Type::kI64, 0);
-    ir.SetReg(0, ir.Select(eq, rax, ir.ZExt(Type::kI64, dest)));
-  } else {
-    ir.SetReg(0, ir.Select(eq, acc, dest));
   }
   c.SetFlags(ir::kArithFlags, flags);
 }

@@ -1,5 +1,5 @@
-// frontend/x86/control.cpp: control transfers: jmp, jcc, call, ret (each ends the block with an
-// explicit terminal).
+// frontend/x86/control.cpp: control transfers: jmp, jcc, call, ret, loop/loope/loopne,
+// jrcxz/jecxz/jcxz (each ends the block with an explicit terminal).
 #include "frontend/x86/context.h"
 
 namespace doppel::frontend {
@@ -18,8 +18,16 @@ uint64_t RelativeTarget(Context& c) {
 
 bool IsRelative(Context& c) { return c.Op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE; }
 
+// Far transfers load CS: they belong to the system group (segment loads); until then #UD.
+bool IsFar(Context& c) { return c.insn.d.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR; }
+
+constexpr unsigned kRcx = 1;
+constexpr unsigned kCondZ = 4, kCondNZ = 5;
+
 void Jmp(Context& c) {
-  if (IsRelative(c)) {
+  if (IsFar(c)) {
+    c.RaiseException(ir::kInvalidOpcode);
+  } else if (IsRelative(c)) {
     c.ir.Link(RelativeTarget(c));
   } else {
     c.ir.Indirect(c.ir.ZExt(Type::kI64, c.Read(0)));
@@ -33,7 +41,9 @@ void Jcc(Context& c) {
 
 void Call(Context& c) {
   Type t = c.OperandType();
-  if (IsRelative(c)) {
+  if (IsFar(c)) {
+    c.RaiseException(ir::kInvalidOpcode);
+  } else if (IsRelative(c)) {
     c.Push(c.Const(t, c.insn.next_pc));
     c.ir.Link(RelativeTarget(c));
   } else {
@@ -44,6 +54,10 @@ void Call(Context& c) {
 }
 
 void Ret(Context& c) {
+  if (IsFar(c)) {
+    c.RaiseException(ir::kInvalidOpcode);
+    return;
+  }
   Type t = c.OperandType();
   Value target = c.Pop(t);
   if (c.insn.d.operand_count_visible > 0 && c.Op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
@@ -54,18 +68,49 @@ void Ret(Context& c) {
   c.ir.Indirect(c.ir.ZExt(Type::kI64, target));
 }
 
+// LOOP/LOOPE/LOOPNE rel8: decrement the count register (at the address size, without touching
+// the flags) and branch while it is non-zero (and ZF is 1 / 0).
+template <int kZfCond>
+void Loop(Context& c) {
+  ir::Emitter& ir = c.ir;
+  Type at = c.AddressType();
+  Value left = ir.Sub(ir.GetReg(at, kRcx), ir.Const(at, 1));
+  ir.SetReg(kRcx, left);
+  Value again = ir.CmpNe(left, ir.Const(at, 0));
+  if (kZfCond >= 0) {
+    // I1 values have no And: combine as bytes.
+    Value both = ir.And(ir.ZExt(Type::kI8, again), ir.ZExt(Type::kI8, ir.Cond(kZfCond)));
+    again = ir.CmpNe(both, ir.Imm8(0));
+  }
+  ir.CondLink(again, RelativeTarget(c), c.insn.next_pc);
+}
+
+// JRCXZ/JECXZ/JCXZ rel8: branch if the count register at the address size is zero.
+void Jcxz(Context& c) {
+  Type at = c.AddressType();
+  Value zero = c.ir.CmpEq(c.ir.GetReg(at, kRcx), c.ir.Const(at, 0));
+  c.ir.CondLink(zero, RelativeTarget(c), c.insn.next_pc);
+}
+
 }  // namespace
 
 void RegisterControl(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_JMP, Jmp);
-  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,
-                          ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
-                          ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
-                          ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE}) {
+  for (ZydisMnemonic m :
+       {ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,
+        ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
+        ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
+        ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE}) {
     t.Add(m, Jcc);
   }
   t.Add(ZYDIS_MNEMONIC_CALL, Call);
   t.Add(ZYDIS_MNEMONIC_RET, Ret);
+  t.Add(ZYDIS_MNEMONIC_LOOP, Loop<-1>);
+  t.Add(ZYDIS_MNEMONIC_LOOPE, Loop<kCondZ>);
+  t.Add(ZYDIS_MNEMONIC_LOOPNE, Loop<kCondNZ>);
+  t.Add(ZYDIS_MNEMONIC_JRCXZ, Jcxz);
+  t.Add(ZYDIS_MNEMONIC_JECXZ, Jcxz);
+  t.Add(ZYDIS_MNEMONIC_JCXZ, Jcxz);
 }
 
 }  // namespace doppel::frontend

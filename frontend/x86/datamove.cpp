@@ -1,4 +1,5 @@
-// frontend/x86/datamove.cpp: data movement: mov, push, pop.
+// frontend/x86/datamove.cpp: data movement: mov, push, pop, lea, movzx/movsx/movsxd, xchg,
+// cbw/cwde/cdqe, cwd/cdq/cqo, enter/leave, pushf/popf, lahf/sahf.
 #include "frontend/x86/context.h"
 
 namespace doppel::frontend {
@@ -7,6 +8,39 @@ using ir::Type;
 using ir::Value;
 
 namespace {
+
+constexpr unsigned kRax = 0, kRdx = 2, kRsp = 4, kRbp = 5;
+// RFLAGS bits beyond ir::Flag that these instructions touch.
+constexpr uint64_t kRF = 1ull << 16, kVM = 1ull << 17, kAC = 1ull << 18, kID = 1ull << 21;
+
+// Zero-extends or truncates v to t.
+Value ZResize(ir::Emitter& ir, Type t, Value v) {
+  return ir::BitWidth(t) >= ir.Width(v) ? ir.ZExt(t, v) : ir.Trunc(t, v);
+}
+
+// Effective address of memory operand i at the address size, without the segment base.
+// TODO(frontend): shared with bit.cpp; belongs in Context.
+Value EffectiveAddress(Context& c, unsigned i) {
+  ir::Emitter& ir = c.ir;
+  const ZydisDecodedOperandMem& m = c.Op(i).mem;
+  Type at = c.AddressType();
+  Value ea = ir::kNoValue;
+  auto add = [&](Value v) { ea = ea == ir::kNoValue ? v : ir.Add(ea, v); };
+  if (m.base == ZYDIS_REGISTER_RIP || m.base == ZYDIS_REGISTER_EIP) {
+    add(ir.Const(at, c.insn.next_pc));
+  } else if (m.base != ZYDIS_REGISTER_NONE) {
+    add(ir.ZExt(at, c.ReadReg(m.base)));
+  }
+  if (m.index != ZYDIS_REGISTER_NONE) {
+    Value idx = ir.ZExt(at, c.ReadReg(m.index));
+    if (m.scale > 1) idx = ir.Shl(idx, ir.Imm8(__builtin_ctz(m.scale)));
+    add(idx);
+  }
+  if (m.disp.has_displacement || ea == ir::kNoValue) {
+    add(ir.Const(at, static_cast<uint64_t>(m.disp.value)));
+  }
+  return ea;
+}
 
 void Mov(Context& c) { c.Write(0, c.ReadAs(1, c.OpType(0))); }
 
@@ -23,12 +57,146 @@ void Pop(Context& c) {
   c.Write(0, v);
 }
 
+// LEA r, m: the offset only (no segment base), computed at the address size and then truncated
+// or zero-extended to the operand size.
+void Lea(Context& c) { c.Write(0, ZResize(c.ir, c.OpType(0), EffectiveAddress(c, 1))); }
+
+void Movzx(Context& c) { c.Write(0, ZResize(c.ir, c.OpType(0), c.Read(1))); }
+
+// MOVSX/MOVSXD; MOVSXD with a 16- or 32-bit operand size is a plain (truncating) move.
+void Movsx(Context& c) {
+  Type t = c.OpType(0);
+  Value v = c.Read(1);
+  c.Write(0, ir::BitWidth(t) >= c.ir.Width(v) ? c.ir.SExt(t, v) : c.ir.Trunc(t, v));
+}
+
+// XCHG: both operands are read (a memory one is loaded) before either is written, and the
+// memory operand is stored before the register changes.
+void Xchg(Context& c) {
+  Value a = c.Read(0);
+  Value b = c.Read(1);
+  if (c.Op(1).type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    c.Write(1, a);
+    c.Write(0, b);
+  } else {
+    c.Write(0, b);
+    c.Write(1, a);
+  }
+}
+
+// CBW/CWDE/CDQE: rAX = sign-extended lower half of rAX.
+void SignExtendAccumulator(Context& c) {
+  Type t = c.OperandType();
+  Type half = ir::IntType(ir::BitWidth(t) / 2);
+  c.ir.SetReg(kRax, c.ir.SExt(t, c.ir.GetReg(half, kRax)));
+}
+
+// CWD/CDQ/CQO: rDX = the sign of rAX, replicated.
+void SignExtendToDx(Context& c) {
+  Type t = c.OperandType();
+  Value sign = c.ir.Sar(c.ir.GetReg(t, kRax), c.ir.Imm8(ir::BitWidth(t) - 1));
+  c.ir.SetReg(kRdx, sign);
+}
+
+// LEAVE: rSP = rBP, then rBP = pop. The load comes first so a fault changes nothing.
+void Leave(Context& c) {
+  ir::Emitter& ir = c.ir;
+  Type t = c.OperandType();
+  Type st = c.StackType();
+  Value bp = ir.GetReg(st, kRbp);
+  Value v = ir.Load(t, c.Linear(ZYDIS_REGISTER_SS, bp));
+  ir.SetReg(kRsp, ir.Add(bp, ir.Const(st, ir::BitWidth(t) / 8)));
+  ir.SetReg(kRbp, v);
+}
+
+// ENTER imm16, imm8 (SDM pseudocode): push rBP, copy level-1 frame pointers from the old frame,
+// push the new frame pointer, then rBP = frame and rSP = frame - copies - alloc. All stack memory
+// is accessed before rSP/rBP change.
+void Enter(Context& c) {
+  ir::Emitter& ir = c.ir;
+  Type t = c.OperandType();
+  Type st = c.StackType();
+  const uint64_t size = ir::BitWidth(t) / 8;
+  const uint64_t alloc = c.Op(0).imm.value.u & 0xffff;
+  const unsigned level = c.Op(1).imm.value.u & 31;
+  Value sp = ir.GetReg(st, kRsp);
+  Value bp = ir.GetReg(st, kRbp);
+  auto at = [&](Value base, uint64_t back) {
+    return c.Linear(ZYDIS_REGISTER_SS, ir.Sub(base, ir.Const(st, back)));
+  };
+  Value frame = ir.Sub(sp, ir.Const(st, size));
+  ir.Store(c.Linear(ZYDIS_REGISTER_SS, frame), ir.GetReg(t, kRbp));
+  Value new_sp = frame;
+  if (level > 0) {
+    for (unsigned i = 1; i < level; ++i) {
+      Value saved = ir.Load(t, at(bp, i * size));
+      ir.Store(at(frame, i * size), saved);
+    }
+    ir.Store(at(frame, level * size), ZResize(ir, t, frame));
+    new_sp = ir.Sub(frame, ir.Const(st, level * size));
+  }
+  ir.SetReg(kRbp, ir::BitWidth(t) < ir::BitWidth(st) ? ir.Trunc(t, frame) : frame);
+  ir.SetReg(kRsp, ir.Sub(new_sp, ir.Const(st, alloc)));
+}
+
+// PUSHF/PUSHFD/PUSHFQ: the image with VM and RF cleared.
+void Pushf(Context& c) {
+  Value f = c.ir.And(c.ir.GetFlags(), c.ir.Imm64(~(kVM | kRF)));
+  c.Push(c.ir.Trunc(c.OperandType(), f));
+}
+
+// POPF/POPFD/POPFQ at user level: only the arithmetic flags, DF, AC and ID change; IF, IOPL, TF
+// and the system bits keep their values. The 16-bit form affects the low 16 bits only.
+void Popf(Context& c) {
+  Type t = c.OperandType();
+  Value v = c.Pop(t);
+  uint64_t mask = ir::kArithFlags | ir::kDF | kAC | kID;
+  if (t == Type::kI16) mask &= 0xffff;
+  c.SetFlags(mask, c.ir.ZExt(Type::kI64, v));
+}
+
+// LAHF: AH = SF:ZF:0:AF:0:PF:1:CF.
+void Lahf(Context& c) {
+  ir::Emitter& ir = c.ir;
+  Value low = ir.Trunc(Type::kI8, ir.GetFlags());
+  Value ah =
+      ir.Or(ir.And(low, ir.Imm8(ir::kSF | ir::kZF | ir::kAF | ir::kPF | ir::kCF)), ir.Imm8(0x02));
+  ir.SetRegHi8(kRax, ah);
+}
+
+// SAHF: SF ZF AF PF CF = the bits of AH.
+void Sahf(Context& c) {
+  Value ah = c.ir.ZExt(Type::kI64, c.ir.GetRegHi8(kRax));
+  c.SetFlags(ir::kSF | ir::kZF | ir::kAF | ir::kPF | ir::kCF, ah);
+}
+
 }  // namespace
 
 void RegisterDataMove(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_MOV, Mov);
   t.Add(ZYDIS_MNEMONIC_PUSH, Push);
   t.Add(ZYDIS_MNEMONIC_POP, Pop);
+  t.Add(ZYDIS_MNEMONIC_LEA, Lea);
+  t.Add(ZYDIS_MNEMONIC_MOVZX, Movzx);
+  t.Add(ZYDIS_MNEMONIC_MOVSX, Movsx);
+  t.Add(ZYDIS_MNEMONIC_MOVSXD, Movsx);
+  t.Add(ZYDIS_MNEMONIC_XCHG, Xchg);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_CBW, ZYDIS_MNEMONIC_CWDE, ZYDIS_MNEMONIC_CDQE}) {
+    t.Add(m, SignExtendAccumulator);
+  }
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_CWD, ZYDIS_MNEMONIC_CDQ, ZYDIS_MNEMONIC_CQO}) {
+    t.Add(m, SignExtendToDx);
+  }
+  t.Add(ZYDIS_MNEMONIC_LEAVE, Leave);
+  t.Add(ZYDIS_MNEMONIC_ENTER, Enter);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_PUSHF, ZYDIS_MNEMONIC_PUSHFD, ZYDIS_MNEMONIC_PUSHFQ}) {
+    t.Add(m, Pushf);
+  }
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_POPF, ZYDIS_MNEMONIC_POPFD, ZYDIS_MNEMONIC_POPFQ}) {
+    t.Add(m, Popf);
+  }
+  t.Add(ZYDIS_MNEMONIC_LAHF, Lahf);
+  t.Add(ZYDIS_MNEMONIC_SAHF, Sahf);
 }
 
 }  // namespace doppel::frontend

@@ -111,7 +111,9 @@ TEST(Opt, PartialFlagWriteKeepsTheLiveBitsOfTheEarlierOne) {
   opt::Optimize(b);
   ASSERT_EQ(Count(b, Opcode::kSetFlags), 2u);
   for (const Inst& in : b.insts) {
-    if (in.op == Opcode::kSetFlags && b.insts[in.args[0]].op == Opcode::kFlagsAdd) EXPECT_EQ(in.imm, kCF);
+    if (in.op == Opcode::kSetFlags && b.insts[in.args[0]].op == Opcode::kFlagsAdd) {
+      EXPECT_EQ(in.imm, kCF);
+    }
   }
   CpuState s;
   s.gpr[0] = 0x80;

@@ -1,0 +1,192 @@
+// backend/x64/codegen.h: JIT internals shared by the backend/x64 emitter files (private header):
+// the frame layout, the IR-value register allocator and the per-block code generator.
+#pragma once
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "backend/helpers.h"
+#include "backend/x64/jit.h"
+#include "ir/ir.h"
+#include "runtime/cpu_state.h"
+
+namespace doppel::x64 {
+
+namespace x86 = asmjit::x86;
+
+// Frame built by the Enter trampoline and shared by every block (blocks chain with plain jumps):
+//   [rsp + 8*slot]                 spill slots, slot < kSpillSlots
+//   [rsp + kCallSaveOff + 8*id]    save area for caller-saved pool registers around helper calls
+// kFrameSize keeps rsp 16-byte aligned after the trampoline's six pushes, so helper calls made
+// from block bodies (which never leave anything pushed) see an aligned stack.
+constexpr int kSpillSlots = 1024;
+constexpr int kCallSaveOff = kSpillSlots * 8;
+constexpr int kFrameSize = kCallSaveOff + 16 * 8 + 8;
+static_assert(kFrameSize % 16 == 8);
+
+// Host registers with a fixed role. r15 holds the CpuState*. rax, rcx, rdx and r11 are never
+// given to IR values: instruction sequences use them freely (shift counts in cl, mul/div and
+// pushfq results in rax/rdx, 64-bit immediates and TLB probes).
+inline const x86::Gp kState = x86::r15;
+
+// Where an IR value lives: a host register (asmjit register id) or a spill slot.
+struct Loc {
+  int reg = -1;
+  int slot = -1;
+  bool InReg() const { return reg >= 0; }
+};
+
+// A register allocator for the values of one block, run in instruction order (linear scan over
+// a straight-line block). API:
+//   Init(b)             computes the last use of every value (the terminal counts as a use at
+//                       index b.insts.size()); clears all assignments.
+//   Define(v, at)       picks the location of the result of instruction `at` (= v). Arguments of
+//                       `at` still hold their locations, so the result never aliases an argument.
+//                       When the pool is empty, the register value that dies last is evicted to
+//                       a stack slot if it outlives v (the caller emits the store described by
+//                       the returned Eviction), otherwise v itself gets a slot.
+//   Release(at, in)     frees the locations of arguments whose last use is `at`, and of the result
+//                       if it is never used.
+//   Where(v)            current location of v.
+//   CallerSavedInUse()  bitmask (by register id) of caller-saved pool registers holding values;
+//                       the code generator saves these around helper calls.
+// A value's location never changes after Define except by eviction (register -> slot), which
+// happens only inside Define, before the defining instruction's code is emitted.
+class RegAlloc {
+ public:
+  struct Eviction {
+    bool happened = false;
+    int reg = -1;
+    int slot = -1;
+  };
+  void Init(const ir::Block& b);
+  Loc Define(ir::Value v, uint32_t at, Eviction* ev);
+  void Release(uint32_t at, const ir::Inst& in);
+  Loc Where(ir::Value v) const { return loc_[v]; }
+  uint32_t last_use(ir::Value v) const { return last_use_[v]; }
+  uint32_t CallerSavedInUse() const;
+  bool overflow() const { return overflow_; }
+
+  static constexpr uint32_t kNoUse = 0xffffffffu;
+
+ private:
+  int NewSlot();
+  void Free(ir::Value v);
+
+  std::vector<uint32_t> last_use_;
+  std::vector<Loc> loc_;
+  ir::Value reg_owner_[16];  // value held by each host register, or kNoValue
+  std::vector<int> free_slots_;
+  int next_slot_ = 0;
+  bool overflow_ = false;
+};
+
+// Offsets (from the block start) of one link exit, converted to ExitSite pointers by the driver.
+struct ExitOffsets {
+  size_t jump = 0;
+  size_t stub = 0;
+  uint64_t target_pc = 0;
+};
+
+// Generates the host code of one block into an Assembler whose CodeHolder base is the block's
+// final address. Defined across jit.cpp (driver, exits), emit_alu.cpp, emit_flags.cpp and
+// emit_memory.cpp.
+class Codegen {
+ public:
+  Codegen(x86::Assembler& a, const backend::Helpers& h, uint64_t base, uint64_t epilogue)
+      : a_(a), h_(h), base_(base), epilogue_(epilogue) {}
+  // Emits the block; false when the block needs more spill slots than the frame has.
+  bool Run(const ir::Block& b, void* block_id, const CompileOptions& o);
+  const std::vector<ExitOffsets>& exits() const { return exits_; }
+  // Offsets of the hand-emitted `E9 rel32` jumps from each exit site to its stub, to patch once
+  // the stubs are placed (jump offset, stub label).
+  struct PendingLink {
+    size_t jump;
+    asmjit::Label stub;
+  };
+  const std::vector<PendingLink>& pending_links() const { return pending_; }
+
+ private:
+  // --- jit.cpp: block structure ---
+  void EmitInst(const ir::Inst& in);
+  void EmitTerminal(const ir::Terminal& t);
+  void EmitLinkSite(uint32_t index);  // aligned `E9 rel32` to the stub of exit `index`
+  void EmitStubs();
+  void JmpAbs(uint64_t target);    // hand-emitted rel32 jump to an address in the code region
+  void ExitWith(uint32_t reason);  // eax = reason; jump to the epilogue
+
+  // --- emit_alu.cpp: values, guest state, integer ops ---
+  void EmitConst(const ir::Inst& in);
+  void EmitState(const ir::Inst& in);
+  void EmitCond(const ir::Inst& in);
+  void EmitBinary(const ir::Inst& in);
+  void EmitUnary(const ir::Inst& in);
+  void EmitShift(const ir::Inst& in);
+  void EmitRotate(const ir::Inst& in);
+  void EmitRotateCarry(const ir::Inst& in);
+  void EmitDoubleShift(const ir::Inst& in);
+  void EmitMulHi(const ir::Inst& in);
+  void EmitBitCount(const ir::Inst& in);
+  void EmitCast(const ir::Inst& in);
+  void EmitSelect(const ir::Inst& in);
+  void EmitCompare(const ir::Inst& in);
+
+  // --- emit_flags.cpp ---
+  void EmitFlags(const ir::Inst& in);
+  void EmitFlagsDoubleShift8(const ir::Inst& in);
+
+  // --- emit_memory.cpp: memory and helper calls ---
+  void EmitLoad(const ir::Inst& in);
+  void EmitStore(const ir::Inst& in);
+  void EmitDiv(const ir::Inst& in);
+  void EmitCpuid(const ir::Inst& in);
+  void EmitRdtsc(const ir::Inst& in);
+  // Saves the caller-saved registers in `mask`, calls fn, restores them (rax survives).
+  void SaveCallerSaved(uint32_t mask);
+  void RestoreCallerSaved(uint32_t mask);
+  void CallAbs(const void* fn);
+  // Loads v into `dst` while the caller-saved registers in `saved` may already be clobbered
+  // (reads their save slots instead).
+  void LoadFromSaved(x86::Gp dst, ir::Value v, uint32_t saved);
+  void CheckFault();  // after a helper that can raise: leave if exit_reason != 0
+
+  // --- helpers shared by the emitters (emit_alu.cpp) ---
+  static x86::Gp W(x86::Gp r, unsigned bits);  // the 8/16/32/64-bit view of r
+  x86::Mem Slot(int slot) const { return x86::qword_ptr(x86::rsp, slot * 8); }
+  x86::Mem StateField(size_t off, unsigned bytes) const;
+  void LoadTo(x86::Gp dst, ir::Value v);     // dst (64-bit) = v
+  x86::Gp In(ir::Value v, x86::Gp scratch);  // register holding v (scratch if spilled)
+  x86::Gp Out();                             // register to compute the result in
+  void Commit(x86::Gp r);                    // result computed in r: move it home
+  void ZeroExtendInPlace(x86::Gp r, unsigned bits);
+  void SignExtendTo64(x86::Gp dst, x86::Gp src, unsigned bits);
+  void MovImm(x86::Gp r, uint64_t v);
+  void AndImm(x86::Gp r, uint64_t v);  // may use r11
+  unsigned ArgWidth(const ir::Inst& in, unsigned k) const;
+
+  x86::Assembler& a_;
+  const backend::Helpers& h_;
+  uint64_t base_;
+  uint64_t epilogue_;
+  const ir::Block* b_ = nullptr;
+  void* block_id_ = nullptr;
+  CompileOptions opts_;
+  RegAlloc ra_;
+  Loc dst_;              // its result location
+  asmjit::Label fault_;  // shared "leave with CpuState::exit_reason" path
+  bool fault_used_ = false;
+  std::vector<std::function<void()>> deferred_;  // out-of-line code emitted after the body
+  struct StubRequest {
+    asmjit::Label label;
+    uint64_t target_pc;
+    uint32_t index;
+  };
+  std::vector<StubRequest> stubs_;
+  std::vector<ExitOffsets> exits_;
+  std::vector<PendingLink> pending_;
+  uint32_t side_exits_ = 0;  // SideExit ops seen so far: their exit numbers
+};
+
+}  // namespace doppel::x64

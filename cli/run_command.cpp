@@ -1,0 +1,26 @@
+// cli/run_command.cpp: `doppel run`: turns the parsed options into linux-user run options.
+#include "cli/run_command.h"
+
+#include "linux-user/run.h"
+
+namespace doppel::cli {
+
+int CommandRun(const Options& o) {
+  if (o.positional.empty()) {
+    fprintf(stderr, "doppel: run needs a PROGRAM (try 'doppel --help')\n");
+    return 2;
+  }
+  linux_user::RunOptions r;
+  r.config = o.config;
+  r.program = o.positional[0];
+  r.args.assign(o.positional.begin() + 1, o.positional.end());
+  r.argv0 = o.argv0;
+  r.env_ops = o.env_ops;
+  r.prefix = o.prefix;
+  r.strace = o.strace;
+  r.stats = o.stats;
+  r.max_insns = o.max_insns;
+  return linux_user::RunProgram(r);
+}
+
+}  // namespace doppel::cli

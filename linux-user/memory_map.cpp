@@ -1,0 +1,133 @@
+// linux-user/memory_map.cpp: the VMA list: split/merge on partial unmap and mprotect, free-range
+// search, and permission checks for guest pointers handed to system calls.
+#include "linux-user/memory_map.h"
+
+#include <cerrno>
+
+namespace doppel::linux_user {
+
+void MemoryMap::SplitAt(uint64_t addr) {
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return;
+  --it;
+  Vma& v = it->second;
+  if (v.start >= addr || v.end <= addr) return;
+  Vma tail = v;
+  tail.start = addr;
+  v.end = addr;
+  vmas_.emplace(addr, tail);
+}
+
+void MemoryMap::Merge() {
+  for (auto it = vmas_.begin(); it != vmas_.end();) {
+    auto next = std::next(it);
+    if (next == vmas_.end()) break;
+    if (it->second.end == next->second.start && it->second.prot == next->second.prot &&
+        it->second.name == next->second.name) {
+      it->second.end = next->second.end;
+      vmas_.erase(next);
+    } else {
+      it = next;
+    }
+  }
+}
+
+int MemoryMap::MapFixed(uint64_t start, uint64_t len, int prot, const std::string& name) {
+  if ((start | len) & (kPageSize - 1) || len == 0) return -EINVAL;
+  if (start > kTaskSize || len > kTaskSize - start) return -ENOMEM;
+  // softmmu keeps one entry per page, so a huge reservation would take time and memory in
+  // proportion to its size: refuse it like an overcommit failure.
+  if (len > kMaxMappingBytes) return -ENOMEM;
+  Unmap(start, len);
+  std::string error;
+  if (!machine_.Map(start, len, EffectiveProt(prot), &error)) return -ENOMEM;
+  vmas_.emplace(start, Vma{start, start + len, prot, name});
+  Merge();
+  return 0;
+}
+
+int MemoryMap::Unmap(uint64_t start, uint64_t len) {
+  if (start & (kPageSize - 1) || len == 0) return -EINVAL;
+  if (start > kTaskSize || len > kTaskSize - start) return -EINVAL;
+  uint64_t end = PageUp(start + len);
+  SplitAt(start);
+  SplitAt(end);
+  for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end;) {
+    machine_.Unmap(it->second.start, it->second.end - it->second.start);
+    it = vmas_.erase(it);
+  }
+  return 0;
+}
+
+int MemoryMap::Protect(uint64_t start, uint64_t len, int prot) {
+  if (start & (kPageSize - 1)) return -EINVAL;
+  if (len == 0) return 0;
+  if (start > kTaskSize || len > kTaskSize - start) return -ENOMEM;
+  uint64_t end = PageUp(start + len);
+  if (!IsMapped(start, end - start)) return -ENOMEM;
+  SplitAt(start);
+  SplitAt(end);
+  for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end; ++it) {
+    it->second.prot = prot;
+    machine_.Protect(it->second.start, it->second.end - it->second.start, EffectiveProt(prot));
+  }
+  Merge();
+  return 0;
+}
+
+const Vma* MemoryMap::Find(uint64_t addr) const {
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return nullptr;
+  --it;
+  return addr < it->second.end ? &it->second : nullptr;
+}
+
+bool MemoryMap::IsFree(uint64_t start, uint64_t len) const {
+  if (len == 0 || start > kTaskSize || len > kTaskSize - start) return false;
+  auto it = vmas_.lower_bound(start);
+  if (it != vmas_.end() && it->first < start + len) return false;
+  if (it != vmas_.begin() && std::prev(it)->second.end > start) return false;
+  return true;
+}
+
+bool MemoryMap::IsMapped(uint64_t start, uint64_t len) const { return Check(start, len, 0); }
+
+bool MemoryMap::Check(uint64_t addr, uint64_t len, int access) const {
+  if (len == 0) return true;
+  if (addr > kTaskSize || len > kTaskSize - addr) return false;
+  uint64_t end = addr + len;
+  while (addr < end) {
+    const Vma* v = Find(addr);
+    if (!v || (EffectiveProt(v->prot) & access) != access) return false;
+    addr = v->end;
+  }
+  return true;
+}
+
+std::optional<uint64_t> MemoryMap::FindFree(uint64_t len, uint64_t hint) const {
+  len = PageUp(len);
+  if (len == 0 || len > kTaskSize) return std::nullopt;
+  hint = PageDown(hint);
+  if (hint >= kMinMapAddr && IsFree(hint, len)) return hint;
+  // Top-down: walk the gaps below kMmapBase from the highest.
+  uint64_t top = kMmapBase;
+  auto it = vmas_.lower_bound(top);
+  while (true) {
+    uint64_t gap_lo = kMinMapAddr;
+    if (it != vmas_.begin()) gap_lo = std::max(gap_lo, std::prev(it)->second.end);
+    if (top >= gap_lo && top - gap_lo >= len) return top - len;
+    if (it == vmas_.begin()) break;
+    --it;
+    top = std::min(top, it->second.start);
+  }
+  // Then bottom-up above kMmapBase (only the stack lives there normally).
+  uint64_t lo = kMmapBase;
+  for (auto i = vmas_.lower_bound(kMmapBase); i != vmas_.end(); ++i) {
+    if (i->first >= lo && i->first - lo >= len) return lo;
+    lo = std::max(lo, i->second.end);
+  }
+  if (lo <= kTaskSize && kTaskSize - lo >= len) return lo;
+  return std::nullopt;
+}
+
+}  // namespace doppel::linux_user

@@ -1,0 +1,70 @@
+// linux-user/memory_map.h: the guest process's address space as the kernel sees it: a list of
+// VMAs with protections, placement of new mappings, and the Machine mappings kept in step.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "runtime/machine.h"
+
+namespace doppel::linux_user {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kTaskSize =
+    0x7ffffffff000;                        // top of x86-64 user space (47 bits, last page reserved)
+constexpr uint64_t kMinMapAddr = 0x10000;  // the kernel's default vm.mmap_min_addr
+constexpr uint64_t kStackTop = kTaskSize;
+constexpr uint64_t kStackSize = 8ull << 20;
+// Top-down mmap placement starts below the stack and a gap for its growth, as Linux does.
+constexpr uint64_t kMmapBase = kStackTop - (128ull << 20);
+constexpr uint64_t kPieBase = 0x555555554000;
+constexpr uint64_t kMaxMappingBytes = 4ull << 30;  // per mmap call; see MemoryMap::MapFixed
+
+inline uint64_t PageDown(uint64_t a) { return a & ~(kPageSize - 1); }
+// Rounds up; callers check a < kTaskSize first so this cannot wrap.
+inline uint64_t PageUp(uint64_t a) { return (a + kPageSize - 1) & ~(kPageSize - 1); }
+
+struct Vma {
+  uint64_t start = 0;
+  uint64_t end = 0;  // exclusive
+  int prot = 0;      // kProt* bits as the guest asked (PROT_* values are the same)
+  std::string name;  // file path, "[heap]", "[stack]" or empty for anonymous memory
+};
+
+class MemoryMap {
+ public:
+  explicit MemoryMap(Machine& m) : machine_(m) {}
+
+  // Maps [start, start+len) with zeroed pages, replacing whatever was there (MAP_FIXED).
+  // Returns 0 or -errno.
+  int MapFixed(uint64_t start, uint64_t len, int prot, const std::string& name);
+  int Unmap(uint64_t start, uint64_t len);
+  // -ENOMEM when part of the range is not mapped (nothing changes then), as mprotect(2).
+  int Protect(uint64_t start, uint64_t len, int prot);
+
+  bool IsFree(uint64_t start, uint64_t len) const;
+  bool IsMapped(uint64_t start, uint64_t len) const;
+  // A free, page-aligned range of len bytes: at hint when free, else the highest one below
+  // kMmapBase (the kernel's top-down allocator), else the lowest above kMinMapAddr.
+  std::optional<uint64_t> FindFree(uint64_t len, uint64_t hint = 0) const;
+  // True when every byte of [addr, addr+len) is mapped with all of `access` (kProt* bits).
+  bool Check(uint64_t addr, uint64_t len, int access) const;
+  const Vma* Find(uint64_t addr) const;
+  const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
+
+ private:
+  // Splits VMAs so that addr is a boundary.
+  void SplitAt(uint64_t addr);
+  void Merge();
+
+  Machine& machine_;
+  std::map<uint64_t, Vma> vmas_;  // key: start
+};
+
+// x86 pages cannot be write-only or execute-only: PROT_WRITE and PROT_EXEC imply readability.
+inline int EffectiveProt(int prot) {
+  return prot & (kProtWrite | kProtExec) ? (prot & kProtRWX) | kProtRead : prot & kProtRWX;
+}
+
+}  // namespace doppel::linux_user

@@ -1,0 +1,68 @@
+// tests/support/native_runner.h: runs a guest x86-64 instruction sequence natively on the host at
+// fixed addresses (the oracle of the differential tests), capturing registers, flags and faults.
+#pragma once
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace doppel::test {
+
+// Guest layout, identical natively and in doppel. All addresses are below 2 GiB so the code can
+// reach the data with disp32 absolute and RIP-relative operands.
+constexpr uint64_t kDataAddr = 0x10000000;
+constexpr uint64_t kDataSize = 0x4000;
+constexpr uint64_t kStackInit = kDataAddr + kDataSize / 2;
+constexpr uint64_t kCodeAddr = 0x20000000;
+constexpr uint64_t kCodeSize = 0x4000;  // the sequence plus the native epilogue
+// Never mapped in doppel; reserved PROT_NONE natively so accesses fault (#PF) on both sides.
+constexpr uint64_t kUnmappedAddr = 0x30000000;
+
+// The architectural flags the harness feeds in and compares: CF PF AF ZF SF OF and DF.
+constexpr uint64_t kStatusFlags = 0x8D5;
+constexpr uint64_t kFlagDF = 0x400;
+constexpr uint64_t kComparedFlags = kStatusFlags | kFlagDF;
+
+struct RegState {
+  uint64_t gpr[16] = {};  // RAX..R15 order
+  uint64_t rflags = 0x2;
+  uint64_t rip = 0;
+};
+
+struct NativeResult {
+  RegState regs;  // at the end of the sequence, or at the faulting instruction
+  bool faulted = false;
+  int signo = 0;
+  int si_code = 0;
+  uint32_t vector = 0;  // the x86 exception the signal stands for (0 #DE, 6 #UD, 13 #GP, 14 #PF)
+  uint64_t fault_addr = 0;
+};
+
+// Owns the fixed native mappings and the entry trampoline; one per process.
+class NativeRunner {
+ public:
+  static NativeRunner& Get();
+
+  // Copies the sequence to kCodeAddr followed by the epilogue; returns END (= kCodeAddr + size).
+  uint64_t SetCode(const std::vector<uint8_t>& code);
+  // The epilogue bytes placed at `end` (doppel gets the same bytes, though it stops before them).
+  static std::vector<uint8_t> Epilogue(uint64_t end);
+  // Copies `data` (kDataSize bytes) into the data region, runs from kCodeAddr with `in` (RIP
+  // ignored; only CF PF AF ZF SF OF DF of rflags are used) and copies the region back to `data`.
+  NativeResult Run(const RegState& in, uint8_t* data);
+
+ private:
+  NativeRunner();
+  uint64_t end_ = 0;
+};
+
+// Assembles `body` for the host at `base` and returns the relocated bytes.
+std::vector<uint8_t> AssembleAt(uint64_t base,
+                                const std::function<void(asmjit::x86::Assembler&)>& body);
+
+// Names the set status flags and DF, e.g. "CF ZF DF".
+std::string FlagNames(uint64_t rflags);
+
+}  // namespace doppel::test
