@@ -15,29 +15,6 @@ Value SResize(ir::Emitter& ir, Type t, Value v) {
   return ir::BitWidth(t) >= ir.Width(v) ? ir.SExt(t, v) : ir.Trunc(t, v);
 }
 
-// Effective address of memory operand i at the address size, without the segment base.
-// TODO(frontend): shared with datamove.cpp's LEA; belongs in Context.
-Value EffectiveAddress(Context& c, unsigned i) {
-  ir::Emitter& ir = c.ir;
-  const ZydisDecodedOperandMem& m = c.Op(i).mem;
-  Type at = c.AddressType();
-  Value ea = ir::kNoValue;
-  auto add = [&](Value v) { ea = ea == ir::kNoValue ? v : ir.Add(ea, v); };
-  if (m.base == ZYDIS_REGISTER_RIP || m.base == ZYDIS_REGISTER_EIP) {
-    add(ir.Const(at, c.insn.next_pc));
-  } else if (m.base != ZYDIS_REGISTER_NONE) {
-    add(ir.ZExt(at, c.ReadReg(m.base)));
-  }
-  if (m.index != ZYDIS_REGISTER_NONE) {
-    Value idx = ir.ZExt(at, c.ReadReg(m.index));
-    if (m.scale > 1) idx = ir.Shl(idx, ir.Imm8(__builtin_ctz(m.scale)));
-    add(idx);
-  }
-  if (m.disp.has_displacement || ea == ir::kNoValue) {
-    add(ir.Const(at, static_cast<uint64_t>(m.disp.value)));
-  }
-  return ea;
-}
 
 enum class BitOp { kTest, kSet, kReset, kComplement };
 
@@ -57,7 +34,7 @@ void BitTest(Context& c) {
     const unsigned log2w = __builtin_ctz(w);
     Value units = ir.Sar(offset, ir.Imm8(log2w));
     Value disp = ir.Shl(units, ir.Imm8(log2w - 3));
-    Value ea = ir.Add(EffectiveAddress(c, 0), SResize(ir, c.AddressType(), disp));
+    Value ea = ir.Add(c.EffectiveAddress(0), SResize(ir, c.AddressType(), disp));
     addr = c.Linear(c.Op(0).mem.segment, ea);
   } else if (mem) {
     addr = c.Address(0);

@@ -57,8 +57,7 @@ Value Context::Linear(ZydisRegister seg, Value offset) {
   return insn.code_bits == 64 ? lin : ir.ZExt(Type::kI64, ir.Trunc(Type::kI32, lin));
 }
 
-Value Context::Address(unsigned i) {
-  if (addr_cache_[i] != ir::kNoValue) return addr_cache_[i];
+Value Context::EffectiveAddress(unsigned i) {
   const ZydisDecodedOperandMem& m = insn.ops[i].mem;
   Type at = AddressType();
   Value ea = ir::kNoValue;
@@ -76,7 +75,11 @@ Value Context::Address(unsigned i) {
   if (m.disp.has_displacement || ea == ir::kNoValue) {
     add(ir.Const(at, static_cast<uint64_t>(m.disp.value)));
   }
-  addr_cache_[i] = Linear(m.segment, ea);
+  return ea;
+}
+
+Value Context::Address(unsigned i) {
+  if (addr_cache_[i] == ir::kNoValue) addr_cache_[i] = Linear(insn.ops[i].mem.segment, EffectiveAddress(i));
   return addr_cache_[i];
 }
 

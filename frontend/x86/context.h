@@ -39,7 +39,9 @@ class Context {
   ir::Value ReadAs(unsigned i, ir::Type t);
   // Writes operand i (register or memory); 32-bit register writes zero-extend.
   void Write(unsigned i, ir::Value v);
-  // Effective linear address of memory operand i (segment base included), cached per operand.
+  // Effective address of memory operand i at the address size, without the segment base (LEA).
+  ir::Value EffectiveAddress(unsigned i);
+  // Linear address of memory operand i (segment base included), cached per operand.
   ir::Value Address(unsigned i);
   // Linear address of `offset` in segment `seg` (a Zydis segment register).
   ir::Value Linear(ZydisRegister seg, ir::Value offset);

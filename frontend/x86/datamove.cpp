@@ -18,29 +18,6 @@ Value ZResize(ir::Emitter& ir, Type t, Value v) {
   return ir::BitWidth(t) >= ir.Width(v) ? ir.ZExt(t, v) : ir.Trunc(t, v);
 }
 
-// Effective address of memory operand i at the address size, without the segment base.
-// TODO(frontend): shared with bit.cpp; belongs in Context.
-Value EffectiveAddress(Context& c, unsigned i) {
-  ir::Emitter& ir = c.ir;
-  const ZydisDecodedOperandMem& m = c.Op(i).mem;
-  Type at = c.AddressType();
-  Value ea = ir::kNoValue;
-  auto add = [&](Value v) { ea = ea == ir::kNoValue ? v : ir.Add(ea, v); };
-  if (m.base == ZYDIS_REGISTER_RIP || m.base == ZYDIS_REGISTER_EIP) {
-    add(ir.Const(at, c.insn.next_pc));
-  } else if (m.base != ZYDIS_REGISTER_NONE) {
-    add(ir.ZExt(at, c.ReadReg(m.base)));
-  }
-  if (m.index != ZYDIS_REGISTER_NONE) {
-    Value idx = ir.ZExt(at, c.ReadReg(m.index));
-    if (m.scale > 1) idx = ir.Shl(idx, ir.Imm8(__builtin_ctz(m.scale)));
-    add(idx);
-  }
-  if (m.disp.has_displacement || ea == ir::kNoValue) {
-    add(ir.Const(at, static_cast<uint64_t>(m.disp.value)));
-  }
-  return ea;
-}
 
 void Mov(Context& c) { c.Write(0, c.ReadAs(1, c.OpType(0))); }
 
@@ -59,7 +36,7 @@ void Pop(Context& c) {
 
 // LEA r, m: the offset only (no segment base), computed at the address size and then truncated
 // or zero-extended to the operand size.
-void Lea(Context& c) { c.Write(0, ZResize(c.ir, c.OpType(0), EffectiveAddress(c, 1))); }
+void Lea(Context& c) { c.Write(0, ZResize(c.ir, c.OpType(0), c.EffectiveAddress(1))); }
 
 void Movzx(Context& c) { c.Write(0, ZResize(c.ir, c.OpType(0), c.Read(1))); }
 
