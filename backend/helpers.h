@@ -18,6 +18,12 @@ struct Helpers {
   uint64_t (*div)(CpuState*, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d, uint64_t pc);
   void (*cpuid)(CpuState*);
   uint64_t (*rdtsc)(CpuState*);
+  // One x87 instruction (runtime/x87.h X87Execute); raises #MF.
+  uint64_t (*x87)(CpuState*, uint64_t imm, uint64_t rflags, uint64_t ea, uint64_t pc);
+  // Vector memory slow path: `mem_imm` is the VLoad/VStore imm (slot, bytes, align; ir/vector.h).
+  // A load writes the slot (zero-extended) only when every byte was read.
+  void (*vload)(CpuState*, uint64_t addr, uint32_t mem_imm, uint64_t pc);
+  void (*vstore)(CpuState*, uint64_t addr, uint32_t mem_imm, uint64_t pc);
 };
 inline uint32_t PackDiv(DivKind k, unsigned bits) { return static_cast<uint32_t>(k) << 8 | bits; }
 

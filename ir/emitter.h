@@ -2,6 +2,7 @@
 // from argument types, so translators never spell a type except for constants, loads and casts.
 #pragma once
 #include "ir/ir.h"
+#include "ir/vector.h"
 
 namespace doppel::ir {
 
@@ -86,6 +87,37 @@ class Emitter {
   void SideExit(Value cond, uint64_t pc) { Emit(Opcode::kSideExit, Type::kVoid, cond, kNoValue, kNoValue, pc); }
   void Cpuid() { Emit(Opcode::kCpuid, Type::kVoid); }
   Value Rdtsc() { return Emit(Opcode::kRdtsc, Type::kI64); }
+
+  // SSE state (ir/vector.h: slots, vecops and the imm packing).
+  void VLoad(Value addr, unsigned slot, unsigned bytes, bool align) {
+    Emit(Opcode::kVLoad, Type::kVoid, addr, kNoValue, kNoValue, PackVecMem(slot, bytes, align));
+  }
+  void VStore(Value addr, unsigned slot, unsigned bytes, bool align) {
+    Emit(Opcode::kVStore, Type::kVoid, addr, kNoValue, kNoValue, PackVecMem(slot, bytes, align));
+  }
+  void VOp(VecOp op, unsigned dst, unsigned src, uint8_t imm8 = 0) {
+    Emit(Opcode::kVOp, Type::kVoid, kNoValue, kNoValue, kNoValue, PackVec(op, dst, src, imm8));
+  }
+  void VFromGpr(unsigned slot, Value v) { Emit(Opcode::kVFromGpr, Type::kVoid, v, kNoValue, kNoValue, slot); }
+  void VFromGprOp(VecOp op, unsigned dst, Value v, uint8_t imm8 = 0) {
+    Emit(Opcode::kVFromGprOp, Type::kVoid, v, kNoValue, kNoValue, PackVec(op, dst, 0, imm8));
+  }
+  Value VToGpr(Type t, VecOp op, unsigned src, uint8_t imm8 = 0) {
+    return Emit(Opcode::kVToGpr, t, kNoValue, kNoValue, kNoValue, PackVec(op, 0, src, imm8));
+  }
+  Value VFlags(VecOp op, unsigned a, unsigned b) {
+    return Emit(Opcode::kVFlags, Type::kI64, kNoValue, kNoValue, kNoValue, PackVec(op, a, b));
+  }
+  Value GetMxcsr() { return Emit(Opcode::kGetMxcsr, Type::kI32); }
+  void SetMxcsr(Value v) { Emit(Opcode::kSetMxcsr, Type::kVoid, v); }
+
+  // x87 (ir/x87.h).
+  Value X87Op(uint64_t imm, Value rflags, Value addr) {
+    return Emit(Opcode::kX87Op, Type::kI64, rflags, addr, kNoValue, imm);
+  }
+  void X87Load(unsigned offset, Value v) { Emit(Opcode::kX87Load, Type::kVoid, v, kNoValue, kNoValue, offset); }
+  Value X87Store(unsigned offset) { return Emit(Opcode::kX87Store, Type::kI64, kNoValue, kNoValue, kNoValue, offset); }
+  Value X87ToGpr(unsigned word) { return Emit(Opcode::kX87ToGpr, Type::kI64, kNoValue, kNoValue, kNoValue, word); }
 
   // Terminals: exactly one ends every block.
   void Link(uint64_t pc);

@@ -41,6 +41,8 @@ enum Prop : uint32_t {
   kMayFault = 1 << 6,  // guest state must be exact here: the op can raise a guest exception
   kBarrier = 1 << 7,   // leaves the block conditionally: guest state must be exact here
   kCall = 1 << 8,      // calls a helper that reads and writes guest state
+  kReadsVec = 1 << 9,  // reads guest XMM/MXCSR state (a vector "slot", see ir/vector.h)
+  kWritesVec = 1 << 10,
 };
 
 enum class Opcode : uint8_t {
@@ -83,7 +85,11 @@ constexpr uint64_t kArithFlags = kCF | kPF | kAF | kZF | kSF | kOF;
 enum Vector : uint32_t {
   kDivideError = 0, kDebug = 1, kBreakpoint = 3, kOverflow = 4, kBoundRange = 5,
   kInvalidOpcode = 6, kDeviceNotAvailable = 7, kGeneralProtection = 13, kPageFault = 14,
+  kSimdFloatingPoint = 19,
 };
+// Set in a kException exit's error code when INT n raised the vector (a trap: RIP is after the
+// instruction, no hardware error code; system mode applies the gate's DPL check to it).
+constexpr uint32_t kSoftwareInterrupt = 1u << 31;
 
 // Flag bits each condition code reads.
 uint64_t CondFlagsRead(unsigned cc);

@@ -36,7 +36,10 @@ std::string Print(const Block& b) {
     bool has_imm = in.op == Opcode::kConst || in.op == Opcode::kGetReg || in.op == Opcode::kSetReg ||
                    in.op == Opcode::kGetRegHi8 || in.op == Opcode::kSetRegHi8 ||
                    in.op == Opcode::kSetFlags || in.op == Opcode::kCond ||
-                   in.op == Opcode::kGetSegBase || in.op == Opcode::kSideExit;
+                   in.op == Opcode::kGetSegBase || in.op == Opcode::kSideExit ||
+                   HasProp(in.op, kReadsVec | kWritesVec) || in.op == Opcode::kX87Op ||
+                   in.op == Opcode::kX87Load || in.op == Opcode::kX87Store ||
+                   in.op == Opcode::kX87ToGpr;
     if (has_imm) Append(s, "%s #0x%" PRIx64, info.num_args ? "," : "", in.imm);
     s += "\n";
   }

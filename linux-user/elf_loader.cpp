@@ -15,6 +15,9 @@
 namespace doppel::linux_user {
 namespace {
 
+// Where Linux puts an i386 PIE (ELF_ET_DYN_BASE of compat tasks).
+constexpr uint64_t kPieBase32 = 0x56555000;
+
 const char* MachineName(uint16_t m) {
   switch (m) {
     case EM_AARCH64: return "AArch64";
@@ -65,6 +68,16 @@ int ProtOf(uint32_t flags) {
 
 }  // namespace
 
+bool LooksLikeElf32(const std::string& path) {
+  File f;
+  f.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) return false;
+  f.size = 20;
+  unsigned char h[20];
+  if (!f.ReadAt(0, h, sizeof h) || memcmp(h, ELFMAG, SELFMAG) != 0) return false;
+  return h[EI_CLASS] == ELFCLASS32 && h[18] == EM_386 && h[19] == 0;
+}
+
 bool LoadElf(Process& p, const std::string& path, bool is_interp, LoadedElf* out, LoadError* err) {
   const std::string what = is_interp ? "interpreter '" + path + "'" : "'" + path + "'";
   auto fail = [&](int status, const std::string& msg) {
@@ -108,23 +121,52 @@ bool LoadElf(Process& p, const std::string& path, bool is_interp, LoadedElf* out
     return bad(std::string("ELF for machine ") + (name ? name : "#" + std::to_string(machine)) +
                ", doppel runs x86-64 and i386");
   }
-  if (ident[EI_CLASS] == ELFCLASS32 || machine == EM_386) {
+  const bool is32 = ident[EI_CLASS] == ELFCLASS32;
+  if (is32 != (machine == EM_386)) {
     if (machine == EM_X86_64) return bad("x32 ABI programs are not supported");
-    return bad("i386 (32-bit) programs are not supported yet");
+    return bad("64-bit ELF for i386");
   }
+  if (is32 != p.is32) {
+    return bad(is_interp ? "interpreter of another class than the program"
+                         : "ELF class does not match the process");
+  }
+  // Both classes are read into the 64-bit structures: the fields mean the same.
   Elf64_Ehdr eh;
-  if (!f.ReadAt(0, &eh, sizeof eh)) return bad("truncated ELF header");
+  const size_t phent_size = is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
+  if (is32) {
+    Elf32_Ehdr e32;
+    if (!f.ReadAt(0, &e32, sizeof e32)) return bad("truncated ELF header");
+    memcpy(eh.e_ident, e32.e_ident, EI_NIDENT);
+    eh.e_type = e32.e_type, eh.e_machine = e32.e_machine, eh.e_version = e32.e_version;
+    eh.e_entry = e32.e_entry, eh.e_phoff = e32.e_phoff, eh.e_shoff = e32.e_shoff;
+    eh.e_flags = e32.e_flags, eh.e_ehsize = e32.e_ehsize, eh.e_phentsize = e32.e_phentsize;
+    eh.e_phnum = e32.e_phnum, eh.e_shentsize = e32.e_shentsize, eh.e_shnum = e32.e_shnum;
+    eh.e_shstrndx = e32.e_shstrndx;
+  } else if (!f.ReadAt(0, &eh, sizeof eh)) {
+    return bad("truncated ELF header");
+  }
   if (eh.e_type == ET_REL) return bad("a relocatable object file, not an executable");
   if (eh.e_type == ET_CORE) return bad("a core dump, not an executable");
   if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) return bad("not an executable ELF type");
-  if (eh.e_phentsize != sizeof(Elf64_Phdr)) return bad("bad program header size");
+  if (eh.e_phentsize != phent_size) return bad("bad program header size");
   if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM) return bad("no program headers");
-  uint64_t ph_bytes = uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr);
+  uint64_t ph_bytes = uint64_t{eh.e_phnum} * phent_size;
   if (ph_bytes > 65536) return bad("too many program headers");
   if (eh.e_phoff > f.size || ph_bytes > f.size - eh.e_phoff)
     return bad("truncated program headers");
   std::vector<Elf64_Phdr> ph(eh.e_phnum);
-  if (!f.ReadAt(eh.e_phoff, ph.data(), ph_bytes)) return bad("truncated program headers");
+  if (is32) {
+    std::vector<Elf32_Phdr> ph32(eh.e_phnum);
+    if (!f.ReadAt(eh.e_phoff, ph32.data(), ph_bytes)) return bad("truncated program headers");
+    for (size_t i = 0; i < ph32.size(); ++i) {
+      const Elf32_Phdr& h = ph32[i];
+      ph[i] = Elf64_Phdr{h.p_type,  h.p_flags,  h.p_offset, h.p_vaddr,
+                         h.p_paddr, h.p_filesz, h.p_memsz,  h.p_align};
+    }
+  } else if (!f.ReadAt(eh.e_phoff, ph.data(), ph_bytes)) {
+    return bad("truncated program headers");
+  }
+  const uint64_t task_size = p.memory().task_size();
 
   std::vector<const Elf64_Phdr*> loads;
   uint64_t phdr_vaddr = 0;
@@ -136,7 +178,7 @@ bool LoadElf(Process& p, const std::string& path, bool is_interp, LoadedElf* out
         if (h.p_filesz > h.p_memsz) return bad("segment file size exceeds its memory size");
         if (h.p_offset > f.size || h.p_filesz > f.size - h.p_offset)
           return bad("truncated segment");
-        if (h.p_vaddr >= kTaskSize || h.p_memsz > kTaskSize - h.p_vaddr)
+        if (h.p_vaddr >= task_size || h.p_memsz > task_size - h.p_vaddr)
           return bad("segment outside user space");
         if ((h.p_vaddr - h.p_offset) % kPageSize != 0)
           return bad("segment offset and address not congruent");
@@ -177,8 +219,8 @@ bool LoadElf(Process& p, const std::string& path, bool is_interp, LoadedElf* out
   uint64_t hi = PageUp(loads.back()->p_vaddr + loads.back()->p_memsz);
   uint64_t bias = 0;
   if (eh.e_type == ET_DYN) {
-    uint64_t base = kPieBase;
-    if (is_interp || !p.memory().IsFree(kPieBase, hi - lo)) {
+    uint64_t base = p.is32 ? kPieBase32 : kPieBase;
+    if (is_interp || !p.memory().IsFree(base, hi - lo)) {
       auto free = p.memory().FindFree(hi - lo);
       if (!free) return bad("no room in the address space");
       base = *free;

@@ -27,6 +27,10 @@ struct LoadedElf {
   bool exec_stack = false;
 };
 
+// True when `path` starts like an i386 ELF (class 32, EM_386): the process must be 32-bit before
+// anything is loaded. Anything else (including errors) is left for LoadElf to report.
+bool LooksLikeElf32(const std::string& path);
+
 // Validates the ELF file at `path` and maps its PT_LOAD segments into p. An interpreter is
 // loaded at a free address; a PIE main program at kPieBase.
 bool LoadElf(Process& p, const std::string& path, bool is_interp, LoadedElf* out, LoadError* err);

@@ -34,7 +34,7 @@ void MemoryMap::Merge() {
 
 int MemoryMap::MapFixed(uint64_t start, uint64_t len, int prot, const std::string& name) {
   if ((start | len) & (kPageSize - 1) || len == 0) return -EINVAL;
-  if (start > kTaskSize || len > kTaskSize - start) return -ENOMEM;
+  if (start > task_size_ || len > task_size_ - start) return -ENOMEM;
   // softmmu keeps one entry per page, so a huge reservation would take time and memory in
   // proportion to its size: refuse it like an overcommit failure.
   if (len > kMaxMappingBytes) return -ENOMEM;
@@ -48,7 +48,7 @@ int MemoryMap::MapFixed(uint64_t start, uint64_t len, int prot, const std::strin
 
 int MemoryMap::Unmap(uint64_t start, uint64_t len) {
   if (start & (kPageSize - 1) || len == 0) return -EINVAL;
-  if (start > kTaskSize || len > kTaskSize - start) return -EINVAL;
+  if (start > task_size_ || len > task_size_ - start) return -EINVAL;
   uint64_t end = PageUp(start + len);
   SplitAt(start);
   SplitAt(end);
@@ -62,7 +62,7 @@ int MemoryMap::Unmap(uint64_t start, uint64_t len) {
 int MemoryMap::Protect(uint64_t start, uint64_t len, int prot) {
   if (start & (kPageSize - 1)) return -EINVAL;
   if (len == 0) return 0;
-  if (start > kTaskSize || len > kTaskSize - start) return -ENOMEM;
+  if (start > task_size_ || len > task_size_ - start) return -ENOMEM;
   uint64_t end = PageUp(start + len);
   if (!IsMapped(start, end - start)) return -ENOMEM;
   SplitAt(start);
@@ -83,7 +83,7 @@ const Vma* MemoryMap::Find(uint64_t addr) const {
 }
 
 bool MemoryMap::IsFree(uint64_t start, uint64_t len) const {
-  if (len == 0 || start > kTaskSize || len > kTaskSize - start) return false;
+  if (len == 0 || start > task_size_ || len > task_size_ - start) return false;
   auto it = vmas_.lower_bound(start);
   if (it != vmas_.end() && it->first < start + len) return false;
   if (it != vmas_.begin() && std::prev(it)->second.end > start) return false;
@@ -94,7 +94,7 @@ bool MemoryMap::IsMapped(uint64_t start, uint64_t len) const { return Check(star
 
 bool MemoryMap::Check(uint64_t addr, uint64_t len, int access) const {
   if (len == 0) return true;
-  if (addr > kTaskSize || len > kTaskSize - addr) return false;
+  if (addr > task_size_ || len > task_size_ - addr) return false;
   uint64_t end = addr + len;
   while (addr < end) {
     const Vma* v = Find(addr);
@@ -106,11 +106,11 @@ bool MemoryMap::Check(uint64_t addr, uint64_t len, int access) const {
 
 std::optional<uint64_t> MemoryMap::FindFree(uint64_t len, uint64_t hint) const {
   len = PageUp(len);
-  if (len == 0 || len > kTaskSize) return std::nullopt;
+  if (len == 0 || len > task_size_) return std::nullopt;
   hint = PageDown(hint);
   if (hint >= kMinMapAddr && IsFree(hint, len)) return hint;
-  // Top-down: walk the gaps below kMmapBase from the highest.
-  uint64_t top = kMmapBase;
+  // Top-down: walk the gaps below mmap_base_ from the highest.
+  uint64_t top = mmap_base_;
   auto it = vmas_.lower_bound(top);
   while (true) {
     uint64_t gap_lo = kMinMapAddr;
@@ -120,13 +120,13 @@ std::optional<uint64_t> MemoryMap::FindFree(uint64_t len, uint64_t hint) const {
     --it;
     top = std::min(top, it->second.start);
   }
-  // Then bottom-up above kMmapBase (only the stack lives there normally).
-  uint64_t lo = kMmapBase;
-  for (auto i = vmas_.lower_bound(kMmapBase); i != vmas_.end(); ++i) {
+  // Then bottom-up above mmap_base_ (only the stack lives there normally).
+  uint64_t lo = mmap_base_;
+  for (auto i = vmas_.lower_bound(mmap_base_); i != vmas_.end(); ++i) {
     if (i->first >= lo && i->first - lo >= len) return lo;
     lo = std::max(lo, i->second.end);
   }
-  if (lo <= kTaskSize && kTaskSize - lo >= len) return lo;
+  if (lo <= task_size_ && task_size_ - lo >= len) return lo;
   return std::nullopt;
 }
 

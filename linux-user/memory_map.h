@@ -19,6 +19,9 @@ constexpr uint64_t kStackSize = 8ull << 20;
 // Top-down mmap placement starts below the stack and a gap for its growth, as Linux does.
 constexpr uint64_t kMmapBase = kStackTop - (128ull << 20);
 constexpr uint64_t kPieBase = 0x555555554000;
+// An i386 process on a 64-bit kernel (the compat TASK_SIZE): 4 GiB less two pages.
+constexpr uint64_t kTaskSize32 = 0xffffe000;
+constexpr uint64_t kMmapBase32 = kTaskSize32 - (128ull << 20);
 constexpr uint64_t kMaxMappingBytes = 4ull << 30;  // per mmap call; see MemoryMap::MapFixed
 
 inline uint64_t PageDown(uint64_t a) { return a & ~(kPageSize - 1); }
@@ -35,6 +38,14 @@ struct Vma {
 class MemoryMap {
  public:
   explicit MemoryMap(Machine& m) : machine_(m) {}
+  // An i386 guest: everything lives below 4 GiB.
+  void Use32BitLayout() {
+    task_size_ = kTaskSize32;
+    mmap_base_ = kMmapBase32;
+  }
+  uint64_t task_size() const { return task_size_; }
+  uint64_t mmap_base() const { return mmap_base_; }
+  uint64_t stack_top() const { return task_size_; }
 
   // Maps [start, start+len) with zeroed pages, replacing whatever was there (MAP_FIXED).
   // Returns 0 or -errno.
@@ -60,6 +71,8 @@ class MemoryMap {
 
   Machine& machine_;
   std::map<uint64_t, Vma> vmas_;  // key: start
+  uint64_t task_size_ = kTaskSize;
+  uint64_t mmap_base_ = kMmapBase;
 };
 
 // x86 pages cannot be write-only or execute-only: PROT_WRITE and PROT_EXEC imply readability.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 
 namespace doppel::linux_user {
 
@@ -42,7 +43,7 @@ int Process::ReadString(uint64_t addr, std::string* out, size_t max) const {
 }
 
 uint64_t Process::Brk(uint64_t want) {
-  if (want < brk_start_ || want >= kMmapBase) return brk_cur_;
+  if (want < brk_start_ || want >= memory_.mmap_base()) return brk_cur_;
   uint64_t old_end = PageUp(brk_cur_), new_end = PageUp(want);
   if (new_end > old_end) {
     if (!memory_.IsFree(old_end, new_end - old_end)) return brk_cur_;
@@ -85,7 +86,9 @@ bool Process::DieBySignal(int sig) {
 bool BuildInitialStack(Process& p, const std::vector<std::string>& argv,
                        const std::vector<std::string>& envp, const StartInfo& info, bool exec_stack,
                        uint64_t* rsp, std::string* error) {
-  const uint64_t stack_lo = kStackTop - kStackSize;
+  const uint64_t stack_top = p.memory().stack_top();
+  const uint64_t stack_lo = stack_top - kStackSize;
+  const size_t word = p.is32 ? 4 : 8;
   int prot = kProtRead | kProtWrite | (exec_stack ? kProtExec : 0);
   if (p.memory().MapFixed(stack_lo, kStackSize, prot, "[stack]") != 0) {
     *error = "cannot map the stack";
@@ -96,12 +99,12 @@ bool BuildInitialStack(Process& p, const std::vector<std::string>& argv,
   for (const auto& s : envp) strings += s.size() + 1;
   size_t words = 1 + argv.size() + 1 + envp.size() + 1 + 2 * 20;
   // The kernel allows a quarter of the stack limit for arguments and environment (E2BIG).
-  if (strings + 8 * words > kStackSize / 4) {
+  if (strings + word * words > kStackSize / 4) {
     *error = "argument list too long";
     return false;
   }
   Machine& m = p.machine();
-  uint64_t sp = kStackTop - 8;  // an 8-byte zero end marker at the very top, as Linux leaves
+  uint64_t sp = stack_top - word;  // a zero end marker at the very top, as Linux leaves
   auto push_bytes = [&](const void* data, size_t n) {
     sp -= n;
     m.WriteMemory(sp, data, n);
@@ -125,7 +128,8 @@ bool BuildInitialStack(Process& p, const std::vector<std::string>& argv,
     envp_ptrs.push_back(cursor);
     cursor += s.size() + 1;
   }
-  uint64_t platform = push_bytes("x86_64", 7);
+  const char* platform_name = p.is32 ? "i686" : "x86_64";
+  uint64_t platform = push_bytes(platform_name, strlen(platform_name) + 1);
   uint8_t random[16];
   if (getrandom(random, sizeof random, 0) != sizeof random) {
     for (auto& b : random) b = static_cast<uint8_t>(rand());
@@ -154,10 +158,14 @@ bool BuildInitialStack(Process& p, const std::vector<std::string>& argv,
   table.insert(table.end(), envp_ptrs.begin(), envp_ptrs.end());
   table.push_back(0);
   table.insert(table.end(), auxv.begin(), auxv.end());
-  sp &= ~15ull;
-  // The ABI wants RSP 16-byte aligned at argc: pad when the table has an odd number of words.
-  if (table.size() & 1) sp -= 8;
-  push_bytes(table.data(), table.size() * 8);
+  // The ABI wants the stack pointer 16-byte aligned at argc.
+  sp = (sp - table.size() * word) & ~15ull;
+  if (p.is32) {
+    std::vector<uint32_t> narrow(table.begin(), table.end());
+    m.WriteMemory(sp, narrow.data(), narrow.size() * 4);
+  } else {
+    m.WriteMemory(sp, table.data(), table.size() * 8);
+  }
   *rsp = sp;
   return true;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "linux-user/memory_map.h"
+#include "linux-user/signals.h"
 #include "runtime/machine.h"
 
 namespace doppel::linux_user {
@@ -44,6 +45,8 @@ class Process {
   MemoryMap& memory() { return memory_; }
   const MemoryMap& memory() const { return memory_; }
   const ProcessOptions& options() const { return options_; }
+  // An i386 (ELF32) guest: 4-byte words on its stack, int 0x80 system calls, memory below 4 GiB.
+  bool is32 = false;
 
   // Guest memory as a system call sees it: -EFAULT-style false unless every byte is mapped
   // with the needed permission.
@@ -74,7 +77,17 @@ class Process {
   GuestSigaction sigactions[kMaxSignal + 1];
   uint64_t sigmask = 0;
   GuestStack altstack;
+  // Signals generated but not yet taken, with their details (signals.cpp).
+  uint64_t pending = 0;
+  PendingSignal pending_info[kMaxSignal + 1];
+  // sigsuspend/pause: the mask to restore once a handler has run (the frame saves this one).
+  std::optional<uint64_t> saved_mask;
+  // The number of a system call a host signal interrupted (EINTR), to restart it under
+  // SA_RESTART; -1 when none.
+  int64_t interrupted_syscall = -1;
   uint64_t clear_child_tid = 0;
+  // The i386 GDT's three TLS entries (set_thread_area): struct user_desc words.
+  uint32_t tls_entries[3][4] = {};
   uint64_t robust_list = 0;
 
   // Set when the process ends: an exit status or the signal that killed it.

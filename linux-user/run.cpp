@@ -6,14 +6,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 
+#include "frontend/x86/translate.h"
 #include "linux-user/elf_loader.h"
 #include "linux-user/process.h"
+#include "linux-user/signals.h"
 #include "linux-user/strace.h"
 #include "linux-user/syscalls.h"
 
@@ -84,26 +87,21 @@ uint64_t ProbeHwcap(Machine& m) {
   _exit(128 + sig);
 }
 
-struct FaultSignal {
-  int sig;
-  const char* code;
-  uint64_t addr;
-};
-
-FaultSignal SignalForException(const RunResult& r, uint64_t rip) {
-  switch (r.vector) {
-    case ir::kPageFault:
-      return {SIGSEGV, r.error_code & 1 ? "SEGV_ACCERR" : "SEGV_MAPERR", r.fault_addr};
-    case ir::kDivideError: return {SIGFPE, "FPE_INTDIV", rip};
-    case ir::kInvalidOpcode: return {SIGILL, "ILL_ILLOPN", rip};
-    case ir::kDeviceNotAvailable: return {SIGILL, "ILL_COPROC", rip};
-    case ir::kBreakpoint: return {SIGTRAP, "SI_KERNEL", 0};
-    case ir::kDebug: return {SIGTRAP, "TRAP_TRACE", rip};
-    case 16:
-    case 19: return {SIGFPE, "FPE_FLTINV", rip};           // #MF, #XM
-    case 17: return {SIGBUS, "BUS_ADRALN", r.fault_addr};  // #AC
-    default: return {SIGSEGV, "SI_KERNEL", 0};             // #GP and the rest
-  }
+// int 0x80 of an i386 guest: number in EAX, arguments in EBX, ECX, EDX, ESI, EDI, EBP.
+void HandleSyscall32(Process& p, bool strace, FILE* trace) {
+  CpuState& cpu = p.cpu();
+  uint64_t nr = static_cast<uint32_t>(cpu.gpr[RAX]);
+  const uint64_t args[6] = {
+      static_cast<uint32_t>(cpu.gpr[RBX]), static_cast<uint32_t>(cpu.gpr[RCX]),
+      static_cast<uint32_t>(cpu.gpr[RDX]), static_cast<uint32_t>(cpu.gpr[RSI]),
+      static_cast<uint32_t>(cpu.gpr[RDI]), static_cast<uint32_t>(cpu.gpr[RBP])};
+  const SyscallDef* def = LookupSyscallI386(nr);
+  bool ends = nr == 1 || nr == 252;  // exit, exit_group
+  if (strace && ends && def) TraceSyscall(trace, p, nr, def, args, 0, false);
+  int64_t result = def ? def->handler(p, args) : -ENOSYS;
+  if (strace && !ends) TraceSyscall(trace, p, nr, def, args, result, true);
+  cpu.gpr[RAX] = static_cast<uint32_t>(result);
+  if (result == -EINTR && def && !def->no_restart) p.interrupted_syscall = static_cast<int64_t>(nr);
 }
 
 void HandleSyscall(Process& p, bool strace, FILE* trace) {
@@ -120,31 +118,29 @@ void HandleSyscall(Process& p, bool strace, FILE* trace) {
   int64_t result = def ? def->handler(p, args) : -ENOSYS;
   if (strace && !ends) TraceSyscall(trace, p, nr, def, args, result, true);
   cpu.gpr[RAX] = static_cast<uint64_t>(result);
-}
-
-void InheritIgnoredSignals(Process& p) {
-  // Dispositions set to SIG_IGN survive execve, so the guest starts with the ones doppel got.
-  for (int sig = 1; sig <= kMaxSignal; ++sig) {
-    struct sigaction old;
-    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
-      p.sigactions[sig].handler = 1;
-  }
-  // doppel sees EPIPE instead and applies the guest's disposition itself.
-  signal(SIGPIPE, SIG_IGN);
+  // A host signal for a guest handler interrupted the call: signal delivery decides whether it
+  // restarts.
+  if (result == -EINTR && def && !def->no_restart) p.interrupted_syscall = static_cast<int64_t>(nr);
 }
 
 }  // namespace
 
 int RunProgram(const RunOptions& o) {
-  Machine machine(o.config);
+  std::string path = ResolveProgram(o.program);
+  const bool is32 = LooksLikeElf32(path);
+  MachineConfig config = o.config;
+  // An i386 program runs in 32-bit protected mode with flat segments.
+  if (is32) config.mode = frontend::kMode32;
+  Machine machine(config);
   ProcessOptions popts;
   popts.prefix = o.prefix.empty() ? "/" : o.prefix;
   popts.strace = o.strace;
   Process p(machine, popts);
+  p.is32 = is32;
+  if (is32) p.memory().Use32BitLayout();
   FILE* trace = popts.trace_out;
 
   uint64_t hwcap = ProbeHwcap(machine);
-  std::string path = ResolveProgram(o.program);
   LoadedElf exe, interp;
   LoadError err;
   if (!LoadElf(p, path, false, &exe, &err)) {
@@ -161,7 +157,7 @@ int RunProgram(const RunOptions& o) {
   char real[PATH_MAX];
   p.exe_path = realpath(path.c_str(), real) ? real : path;
   p.SetBrkStart(exe.end);
-  InheritIgnoredSignals(p);
+  InitSignals(p);
 
   std::vector<std::string> argv = {o.argv0.empty() ? o.program : o.argv0};
   argv.insert(argv.end(), o.args.begin(), o.args.end());
@@ -190,30 +186,38 @@ int RunProgram(const RunOptions& o) {
     if (o.stats) fprintf(stderr, "%s", machine.FormatStats().c_str());
     return status;
   };
-  uint64_t executed_limit = o.max_insns;
+  // Runs in slices so that signals from the host are taken promptly even in a hot loop.
+  constexpr uint64_t kSliceInsns = 1u << 20;
+  const uint64_t executed_base = machine.stats().insns_executed;
   while (true) {
-    RunResult r = machine.Run({.max_insns = executed_limit, .stop_pc = std::nullopt});
+    uint64_t done = machine.stats().insns_executed - executed_base;
+    uint64_t slice = kSliceInsns;
+    if (o.max_insns != ~0ull) slice = done >= o.max_insns ? 0 : std::min(slice, o.max_insns - done);
+    RunResult r = machine.Run({.max_insns = slice, .stop_pc = std::nullopt});
     switch (r.reason) {
       case StopReason::kSyscall: HandleSyscall(p, o.strace, trace); break;
-      case StopReason::kException: {
-        FaultSignal f = SignalForException(r, cpu.rip);
-        if (o.strace) TraceSignal(trace, f.sig, f.code, f.addr);
-        p.kill_signal = f.sig;
+      case StopReason::kException:
+        if (r.error_code & ir::kSoftwareInterrupt) {
+          if (r.vector == 0x80 && p.is32) {
+            HandleSyscall32(p, o.strace, trace);
+          } else {
+            // Other gates are kernel-only: #GP at the INT instruction. (A 64-bit program's
+            // int 0x80 would enter the compat syscall table, not emulated yet.)
+            cpu.rip -= 2;
+            RaiseFault(p, ir::kGeneralProtection, 0, 0);
+          }
+          break;
+        }
+        RaiseFault(p, r.vector, r.error_code, r.fault_addr);
         break;
-      }
-      case StopReason::kHalt: {
-        // HLT is privileged: #GP in user mode.
-        RunResult gp;
-        gp.vector = ir::kGeneralProtection;
-        FaultSignal f = SignalForException(gp, cpu.rip);
-        if (o.strace) TraceSignal(trace, f.sig, f.code, f.addr);
-        p.kill_signal = f.sig;
-        break;
-      }
+      case StopReason::kHalt: RaiseFault(p, ir::kGeneralProtection, 0, 0); break;  // privileged
       case StopReason::kInsnLimit:
-        fprintf(stderr, "doppel: stopped after the instruction limit at rip=0x%" PRIx64 "\n",
-                cpu.rip);
-        return finish(1);
+        if (o.max_insns != ~0ull && machine.stats().insns_executed - executed_base >= o.max_insns) {
+          fprintf(stderr, "doppel: stopped after the instruction limit at rip=0x%" PRIx64 "\n",
+                  cpu.rip);
+          return finish(1);
+        }
+        break;
       case StopReason::kDivergence:
         fprintf(stderr, "doppel: %s", r.divergence.c_str());
         return finish(2);
@@ -222,6 +226,7 @@ int RunProgram(const RunOptions& o) {
                 StopReasonName(r.reason), cpu.rip);
         return finish(1);
     }
+    if (!p.kill_signal && !p.exit_status) DeliverSignals(p);
     if (p.kill_signal) {
       if (o.strace) TraceKilled(trace, p.kill_signal);
       finish(0);
@@ -230,13 +235,6 @@ int RunProgram(const RunOptions& o) {
     if (p.exit_status) {
       if (o.strace) TraceExit(trace, *p.exit_status);
       return finish(*p.exit_status);
-    }
-    if (executed_limit != ~0ull) {
-      uint64_t done = machine.stats().insns_executed;
-      if (done >= o.max_insns)
-        executed_limit = 0;
-      else
-        executed_limit = o.max_insns - done;
     }
   }
 }

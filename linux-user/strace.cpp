@@ -186,10 +186,16 @@ void TraceSyscall(FILE* out, const Process& p, uint64_t nr, const SyscallDef* de
   fprintf(out, "%s\n", line.c_str());
 }
 
-void TraceSignal(FILE* out, int sig, const char* code, uint64_t addr) {
-  std::string name = SignalName(sig);
-  fprintf(out, "--- %s {si_signo=%s, si_code=%s, si_addr=%s} ---\n", name.c_str(), name.c_str(),
-          code, Hex(addr).c_str());
+void TraceSignal(FILE* out, const GuestSiginfo& info) {
+  std::string name = SignalName(info.signo);
+  const char* code = SiCodeName(info.signo, info.code);
+  if (info.code <= 0) {  // sent by a process: who sent it
+    fprintf(out, "--- %s {si_signo=%s, si_code=%s, si_pid=%d, si_uid=%u} ---\n", name.c_str(),
+            name.c_str(), code, info.u.kill.pid, info.u.kill.uid);
+  } else {
+    fprintf(out, "--- %s {si_signo=%s, si_code=%s, si_addr=%s} ---\n", name.c_str(), name.c_str(),
+            code, Hex(info.u.addr).c_str());
+  }
 }
 
 void TraceKilled(FILE* out, int sig) {

@@ -21,10 +21,17 @@ struct SyscallDef {
   SyscallHandler handler = nullptr;
   const char* args = "";
   char result = 'd';
+  // Interrupted by a signal with a handler, the call fails with EINTR even under SA_RESTART
+  // (sleeps, waits for events or signals: the kernel's ERESTARTNOHAND/RESTARTBLOCK).
+  bool no_restart = false;
 };
 
 // The x86-64 table entry for nr, or nullptr for a number doppel does not know.
 const SyscallDef* LookupSyscallX86_64(uint64_t nr);
+
+// The i386 table (int 0x80; arch/x86/entry/syscalls/syscall_32.tbl): arguments in EBX, ECX, EDX,
+// ESI, EDI, EBP, zero-extended.
+const SyscallDef* LookupSyscallI386(uint64_t nr);
 
 // Host result (-1 and errno) to the guest convention (-errno).
 inline int64_t HostResult(int64_t r) { return r < 0 ? -errno : r; }
@@ -116,6 +123,13 @@ DOPPEL_SYSCALL(SysGetrandom);
 DOPPEL_SYSCALL(SysRtSigaction);
 DOPPEL_SYSCALL(SysRtSigprocmask);
 DOPPEL_SYSCALL(SysSigaltstack);
+DOPPEL_SYSCALL(SysRtSigreturn);
+DOPPEL_SYSCALL(SysRtSigpending);
+DOPPEL_SYSCALL(SysRtSigsuspend);
+DOPPEL_SYSCALL(SysPause);
+DOPPEL_SYSCALL(SysAlarm);
+DOPPEL_SYSCALL(SysSetitimer);
+DOPPEL_SYSCALL(SysGetitimer);
 DOPPEL_SYSCALL(SysKill);
 DOPPEL_SYSCALL(SysTgkill);
 DOPPEL_SYSCALL(SysTkill);

@@ -68,8 +68,8 @@ int64_t DoWrite(Process& p, int fd, uint64_t buf, uint64_t count, const off_t* o
   if (!p.CopyIn(buf, tmp, n)) return -EFAULT;
   ssize_t r = offset ? pwrite(fd, tmp, n, *offset) : write(fd, tmp, n);
   if (r < 0 && errno == EPIPE) {
-    // doppel ignores SIGPIPE itself; the guest gets the signal its disposition asks for.
-    if (p.sigactions[SIGPIPE].handler == 0) p.DieBySignal(SIGPIPE);
+    // doppel ignores SIGPIPE itself; the guest gets the signal as the kernel would send it.
+    SendSelf(p, SIGPIPE, kSiUser);
     return -EPIPE;
   }
   return r < 0 ? -errno : r;
@@ -126,7 +126,7 @@ int64_t DoWritev(Process& p, int fd, uint64_t iov, uint64_t cnt, const off_t* of
   }
   ssize_t r = offset ? pwrite(fd, tmp, n, *offset) : write(fd, tmp, n);
   if (r < 0 && errno == EPIPE) {
-    if (p.sigactions[SIGPIPE].handler == 0) p.DieBySignal(SIGPIPE);
+    SendSelf(p, SIGPIPE, kSiUser);
     return -EPIPE;
   }
   return r < 0 ? -errno : r;

@@ -1,10 +1,10 @@
-// linux-user/syscalls_signal.cpp: signal dispositions and masks (recorded; delivery to guest
-// handlers comes with guest signal frames) and kill/tgkill/tkill, which apply default actions
-// when the target is the guest itself.
+// linux-user/syscalls_signal.cpp: signal dispositions, masks, the alternate stack, sending
+// signals (to itself: queued and delivered by signals.cpp; to others: the host's kill),
+// rt_sigreturn, waiting for signals and the host timers that raise them (alarm, itimers).
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdio>
 
 #include "linux-user/syscalls.h"
 
@@ -12,21 +12,21 @@ namespace doppel::linux_user {
 namespace {
 
 constexpr uint64_t kSigIgn = 1;
-constexpr int kSsAutodisarm = 1 << 31;       // kSsAutodisarm (linux/signal.h)
+constexpr int kSsAutodisarm = 1 << 31;
 constexpr uint64_t kMinSigStackSize = 2048;  // MINSIGSTKSZ of the x86-64 ABI
-constexpr uint64_t kUnblockable = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
+constexpr uint64_t kUnblockable = SigBit(SIGKILL) | SigBit(SIGSTOP);
 
-// A signal the guest sends itself: the default action or ignore; handlers are not run yet.
-int64_t SignalSelf(Process& p, int sig) {
-  if (sig == 0) return 0;
-  const GuestSigaction& act = p.sigactions[sig];
-  if (act.handler == kSigIgn && sig != SIGKILL) return 0;
-  if (act.handler == 0 || sig == SIGKILL || sig == SIGSTOP) {
-    p.DieBySignal(sig);
-    return 0;
-  }
-  fprintf(stderr, "doppel: signal %d sent to a guest handler: delivery is not implemented yet\n",
-          sig);
+// Signals whose default action is to ignore them (setting them to SIG_DFL discards them).
+bool DefaultIgnores(int sig) {
+  return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+bool OnAltStack(const Process& p, uint64_t sp) {
+  return p.altstack.size != 0 && sp > p.altstack.sp && sp - p.altstack.sp <= p.altstack.size;
+}
+
+int64_t SignalSelf(Process& p, int sig, int32_t code) {
+  if (sig != 0) SendSelf(p, sig, code);
   return 0;
 }
 
@@ -44,6 +44,10 @@ DOPPEL_SYSCALL(SysRtSigaction) {
   if (a[1]) {
     next.mask &= ~kUnblockable;
     p.sigactions[sig] = next;
+    // POSIX: a pending signal whose action becomes "ignore" is discarded.
+    if (next.handler == kSigIgn || (next.handler == 0 && DefaultIgnores(sig)))
+      p.pending &= ~SigBit(sig);
+    SyncHostDisposition(p, sig);
   }
   return 0;
 }
@@ -65,14 +69,59 @@ DOPPEL_SYSCALL(SysRtSigprocmask) {
     p.sigmask = old;
     return -EFAULT;
   }
+  SyncHostMask(p);
   return 0;
+}
+
+DOPPEL_SYSCALL(SysRtSigpending) {
+  if (a[1] != 8) return -EINVAL;
+  DeliverableSignals(p);  // collect host arrivals
+  sigset_t host;
+  sigpending(&host);
+  uint64_t set = p.pending;
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
+    if (sigismember(&host, sig) == 1) set |= SigBit(sig);
+  }
+  return p.Put<uint64_t>(a[0], set & p.sigmask) ? 0 : -EFAULT;
+}
+
+DOPPEL_SYSCALL(SysRtSigsuspend) {
+  if (a[1] != 8) return -EINVAL;
+  uint64_t set;
+  if (!p.Get(a[0], &set)) return -EFAULT;
+  p.saved_mask = p.sigmask;
+  p.sigmask = set & ~kUnblockable;
+  SyncHostMask(p);
+  WaitForSignal(p);
+  return -EINTR;
+}
+
+DOPPEL_SYSCALL(SysPause) {
+  WaitForSignal(p);
+  return -EINTR;
+}
+
+DOPPEL_SYSCALL(SysRtSigreturn) {
+  if (!SigreturnX86_64(p)) {
+    p.DieBySignal(SIGSEGV);  // a corrupt frame: the kernel's force_sigsegv
+    return 0;
+  }
+  return static_cast<int64_t>(p.cpu().gpr[RAX]);  // the interrupted code's RAX
 }
 
 DOPPEL_SYSCALL(SysSigaltstack) {
   GuestStack next;
   if (a[0] && !p.Get(a[0], &next)) return -EFAULT;
-  if (a[1] && !p.Put(a[1], p.altstack)) return -EFAULT;
+  const bool on_alt = OnAltStack(p, p.cpu().gpr[RSP]);
+  if (a[1]) {
+    GuestStack old = p.altstack;
+    old.flags = p.altstack.size == 0
+                    ? SS_DISABLE
+                    : (on_alt ? SS_ONSTACK : 0) | (p.altstack.flags & kSsAutodisarm);
+    if (!p.Put(a[1], old)) return -EFAULT;
+  }
   if (a[0]) {
+    if (on_alt) return -EPERM;
     int mode = next.flags & ~kSsAutodisarm;
     if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) return -EINVAL;
     if (mode == SS_DISABLE) {
@@ -90,7 +139,8 @@ DOPPEL_SYSCALL(SysKill) {
   pid_t pid = static_cast<pid_t>(a[0]);
   int sig = static_cast<int>(a[1]);
   if (sig < 0 || sig > kMaxSignal) return -EINVAL;
-  if (pid == getpid()) return SignalSelf(p, sig);
+  if (pid == getpid()) return SignalSelf(p, sig, kSiUser);
+  // Process groups that include doppel (0, -pgrp, -1) reach the guest through the host handler.
   return HostResult(kill(pid, sig));
 }
 
@@ -98,7 +148,7 @@ DOPPEL_SYSCALL(SysTgkill) {
   pid_t tgid = static_cast<pid_t>(a[0]), tid = static_cast<pid_t>(a[1]);
   int sig = static_cast<int>(a[2]);
   if (sig < 0 || sig > kMaxSignal || tgid <= 0 || tid <= 0) return -EINVAL;
-  if (tgid == getpid() && tid == gettid()) return SignalSelf(p, sig);
+  if (tgid == getpid() && tid == gettid()) return SignalSelf(p, sig, kSiTkill);
   return -ESRCH;  // no other threads exist yet
 }
 
@@ -106,8 +156,26 @@ DOPPEL_SYSCALL(SysTkill) {
   pid_t tid = static_cast<pid_t>(a[0]);
   int sig = static_cast<int>(a[1]);
   if (sig < 0 || sig > kMaxSignal || tid <= 0) return -EINVAL;
-  if (tid == gettid()) return SignalSelf(p, sig);
+  if (tid == gettid()) return SignalSelf(p, sig, kSiTkill);
   return -ESRCH;
+}
+
+// Host timers: their SIGALRM/SIGVTALRM/SIGPROF reach doppel and are forwarded to the guest.
+DOPPEL_SYSCALL(SysAlarm) { return alarm(static_cast<unsigned>(a[0])); }
+
+DOPPEL_SYSCALL(SysSetitimer) {
+  itimerval next, old;
+  if (a[1] && !p.Get(a[1], &next)) return -EFAULT;
+  if (setitimer(static_cast<__itimer_which>(a[0]), a[1] ? &next : nullptr, &old) != 0)
+    return -errno;
+  if (a[2] && !p.Put(a[2], old)) return -EFAULT;
+  return 0;
+}
+
+DOPPEL_SYSCALL(SysGetitimer) {
+  itimerval v;
+  if (getitimer(static_cast<__itimer_which>(a[0]), &v) != 0) return -errno;
+  return p.Put(a[1], v) ? 0 : -EFAULT;
 }
 
 }  // namespace doppel::linux_user

@@ -2,6 +2,7 @@
 // the same guest state (memory rolled back through the write journal in between); the first
 // difference in registers, flags, RIP, exit or written memory stops the run with a readable diff.
 #include <cinttypes>
+#include <cstring>
 #include <map>
 
 #include "runtime/machine_impl.h"
@@ -16,6 +17,9 @@ struct ArchState {
   uint64_t rip, rflags, budget;
   uint32_t exit_reason, vector, error_code;
   uint64_t fault_addr;
+  uint8_t xmm[16][16];
+  uint32_t mxcsr;
+  X87State x87;
 };
 
 ArchState Capture(const CpuState& s) {
@@ -28,6 +32,9 @@ ArchState Capture(const CpuState& s) {
   a.vector = s.exception_vector;
   a.error_code = s.error_code;
   a.fault_addr = s.fault_addr;
+  memcpy(a.xmm, s.xmm, sizeof a.xmm);
+  a.mxcsr = s.mxcsr;
+  a.x87 = s.x87;
   return a;
 }
 
@@ -40,6 +47,9 @@ void Restore(CpuState& s, const ArchState& a) {
   s.exception_vector = a.vector;
   s.error_code = a.error_code;
   s.fault_addr = a.fault_addr;
+  memcpy(s.xmm, a.xmm, sizeof a.xmm);
+  s.mxcsr = a.mxcsr;
+  s.x87 = a.x87;
 }
 
 // Final bytes of every address the journal says was written.
@@ -63,6 +73,29 @@ void Line(std::string* s, const char* what, uint64_t interp, uint64_t jit) {
   char buf[160];
   snprintf(buf, sizeof buf, "  %-12s interp=0x%016" PRIx64 "  jit=0x%016" PRIx64 "\n", what, interp, jit);
   *s += buf;
+}
+
+// The x87 state, except the operand buffer (scratch).
+void X87Diff(std::string* d, const X87State& i, const X87State& j) {
+  if (i.fcw != j.fcw) Line(d, "fcw", i.fcw, j.fcw);
+  if (i.fsw != j.fsw) Line(d, "fsw", i.fsw, j.fsw);
+  if (i.ftw != j.ftw) Line(d, "ftw", i.ftw, j.ftw);
+  if (i.fip != j.fip) Line(d, "fip", i.fip, j.fip);
+  if (i.fdp != j.fdp) Line(d, "fdp", i.fdp, j.fdp);
+  if (i.fop != j.fop) Line(d, "fop", i.fop, j.fop);
+  for (int r = 0; r < 8; ++r) {
+    uint64_t mi, mj;
+    memcpy(&mi, i.fpr[r], 8);
+    memcpy(&mj, j.fpr[r], 8);
+    uint16_t ei, ej;
+    memcpy(&ei, i.fpr[r] + 8, 2);
+    memcpy(&ej, j.fpr[r] + 8, 2);
+    char what[24];
+    snprintf(what, sizeof what, "r%d.mant", r);
+    if (mi != mj) Line(d, what, mi, mj);
+    snprintf(what, sizeof what, "r%d.exp", r);
+    if (ei != ej) Line(d, what, ei, ej);
+  }
 }
 
 }  // namespace
@@ -90,8 +123,20 @@ bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock* tb, backend::Block
   for (int i = 0; i < 16; ++i) {
     if (after_interp.gpr[i] != after_jit.gpr[i]) Line(&d, kRegNames[i], after_interp.gpr[i], after_jit.gpr[i]);
   }
+  for (int i = 0; i < 16; ++i) {
+    for (int half = 0; half < 2; ++half) {
+      uint64_t iv, jv;
+      memcpy(&iv, after_interp.xmm[i] + 8 * half, 8);
+      memcpy(&jv, after_jit.xmm[i] + 8 * half, 8);
+      char what[16];
+      snprintf(what, sizeof what, "xmm%d.q%d", i, half);
+      if (iv != jv) Line(&d, what, iv, jv);
+    }
+  }
+  if (after_interp.mxcsr != after_jit.mxcsr) Line(&d, "mxcsr", after_interp.mxcsr, after_jit.mxcsr);
   if (after_interp.rip != after_jit.rip) Line(&d, "rip", after_interp.rip, after_jit.rip);
   if (after_interp.rflags != after_jit.rflags) Line(&d, "rflags", after_interp.rflags, after_jit.rflags);
+  X87Diff(&d, after_interp.x87, after_jit.x87);
   if (after_interp.budget != after_jit.budget) Line(&d, "budget", after_interp.budget, after_jit.budget);
   if (ie.reason != je.reason) Line(&d, "exit", ie.reason, je.reason);
   else if (ie.reason == static_cast<uint32_t>(ir::ExitReason::kLink) && ie.exit_index != je.exit_index)

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "ir/ir.h"  // x86 exception vectors
+#include "runtime/x87_state.h"
 #include "softmmu/tlb.h"
 
 namespace doppel {
@@ -40,6 +41,14 @@ struct CpuState {
   void* opaque = nullptr;          // the runtime's Cpu, for helpers
   alignas(64) softmmu::TlbEntry tlb[softmmu::kTlbSize];
   JumpCacheEntry jump_cache[kJumpCacheSize];
+  // SSE state. vtmp holds memory operands of vector instructions (IR slots 16..17 follow xmm
+  // directly, so slot n is at xmm + 16 * n).
+  alignas(16) uint8_t xmm[16][16] = {};
+  uint8_t vtmp[2][16] = {};
+  uint32_t mxcsr = 0x1f80;
+  uint32_t mxcsr_scratch = 0;  // the JIT's ldmxcsr/stmxcsr operand
+  X87State x87;  // runtime/x87_state.h
 };
+static_assert(offsetof(CpuState, vtmp) == offsetof(CpuState, xmm) + 16 * 16);
 
 }  // namespace doppel

@@ -5,7 +5,9 @@
 #include <cstring>
 
 #include "backend/interp/semantics.h"
+#include "ir/vector.h"
 #include "runtime/machine_impl.h"
+#include "runtime/x87.h"
 
 namespace doppel {
 
@@ -91,7 +93,7 @@ uint64_t Div(CpuState* s, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint
 }
 
 // CPUID reports what doppel implements: the general-purpose integer set in long mode with CMOV,
-// TSC, POPCNT and LZCNT; nothing it cannot execute.
+// TSC, POPCNT and LZCNT, SSE/SSE2 with FXSAVE; nothing it cannot execute.
 void Cpuid(CpuState* s) {
   uint32_t leaf = static_cast<uint32_t>(s->gpr[RAX]);
   uint32_t a = 0, b = 0, c = 0, d = 0;
@@ -104,7 +106,9 @@ void Cpuid(CpuState* s) {
       break;
     case 1:
       a = 0x000006f1;                  // family 6
-      d = (1u << 4) | (1u << 15);      // TSC, CMOV
+      d = (1u << 4) | (1u << 15) |     // TSC, CMOV
+          (1u << 0) |                  // FPU (x87)
+          (1u << 24) | (1u << 25) | (1u << 26);  // FXSR, SSE, SSE2
       c = (1u << 23);                  // POPCNT
       break;
     case 0x80000000: a = 0x80000001; break;
@@ -122,6 +126,33 @@ void Cpuid(CpuState* s) {
 
 uint64_t Rdtsc(CpuState*) { return __rdtsc(); }
 
+// 16-byte accesses go as two 8-byte halves, low first. A load writes nothing until both halves
+// are read. A store faulting on its second page leaves the first half written (real hardware
+// writes nothing); only a page-crossing store to a writable-then-unwritable pair differs.
+void VLoad(CpuState* s, uint64_t addr, uint32_t mem_imm, uint64_t pc) {
+  unsigned bytes = ir::VecMemBytes(mem_imm);
+  uint8_t buf[16] = {};
+  for (unsigned off = 0; off < bytes; off += 8) {
+    unsigned n = bytes - off < 8 ? bytes - off : 8;
+    uint64_t v = Load(s, addr + off, n, pc);
+    if (s->exit_reason) return;
+    memcpy(buf + off, &v, n);
+  }
+  memcpy(s->xmm[0] + 16 * ir::VecMemSlot(mem_imm), buf, 16);
+}
+
+void VStore(CpuState* s, uint64_t addr, uint32_t mem_imm, uint64_t pc) {
+  unsigned bytes = ir::VecMemBytes(mem_imm);
+  const uint8_t* src = s->xmm[0] + 16 * ir::VecMemSlot(mem_imm);
+  for (unsigned off = 0; off < bytes; off += 8) {
+    unsigned n = bytes - off < 8 ? bytes - off : 8;
+    uint64_t v = 0;
+    memcpy(&v, src + off, n);
+    Store(s, addr + off, v, n, pc);
+    if (s->exit_reason) return;
+  }
+}
+
 }  // namespace
 
 backend::Helpers MakeHelpers() {
@@ -131,6 +162,9 @@ backend::Helpers MakeHelpers() {
   h.div = Div;
   h.cpuid = Cpuid;
   h.rdtsc = Rdtsc;
+  h.x87 = X87Execute;
+  h.vload = VLoad;
+  h.vstore = VStore;
   return h;
 }
 

@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "backend/interp/semantics.h"
+#include "ir/x87.h"
+#include "backend/interp/vector.h"
+#include "ir/vector.h"
 
 namespace doppel::interp {
 
@@ -30,6 +33,32 @@ void StoreMem(CpuState& s, const backend::Helpers& h, uint64_t addr, uint64_t v,
     return;
   }
   h.store(&s, addr, v, size, pc);
+}
+
+// VLoad/VStore: #GP on a misaligned aligned-form access, the TLB fast path, else the helper.
+bool VecMem(CpuState& s, const backend::Helpers& h, const ir::Inst& in, uint64_t addr) {
+  const unsigned bytes = ir::VecMemBytes(in.imm);
+  uint8_t* slot = s.xmm[0] + 16 * ir::VecMemSlot(in.imm);
+  if (ir::VecMemAlign(in.imm) && (addr & 15)) {
+    RaiseGuestException(s, ir::kGeneralProtection, in.guest_pc);
+    return false;
+  }
+  const softmmu::TlbEntry& e = s.tlb[softmmu::TlbIndex(addr)];
+  if (in.op == Opcode::kVLoad) {
+    if (e.read_tag == softmmu::TlbProbe(addr, bytes)) {
+      memset(slot, 0, 16);
+      memcpy(slot, reinterpret_cast<const void*>(addr + e.addend), bytes);
+      return true;
+    }
+    h.vload(&s, addr, static_cast<uint32_t>(in.imm), in.guest_pc);
+  } else {
+    if (e.write_tag == softmmu::TlbProbe(addr, bytes)) {
+      memcpy(reinterpret_cast<void*>(addr + e.addend), slot, bytes);
+      return true;
+    }
+    h.vstore(&s, addr, static_cast<uint32_t>(in.imm), in.guest_pc);
+  }
+  return s.exit_reason == 0;
 }
 
 void WriteGpr(CpuState& s, unsigned reg, Type t, uint64_t v) {
@@ -159,6 +188,40 @@ backend::BlockExit Run(const ir::Block& b, CpuState& s, const backend::Helpers& 
         }
         ++side_exits;
         continue;
+      case Opcode::kVLoad:
+      case Opcode::kVStore:
+        if (!VecMem(s, h, in, arg(0))) return fault();
+        continue;
+      case Opcode::kVOp:
+        if (!VecOp(s, in.imm, in.guest_pc)) return fault();
+        continue;
+      case Opcode::kVFromGpr: {
+        uint8_t* slot = s.xmm[0] + 16 * in.imm;
+        uint64_t v = arg(0);
+        memset(slot, 0, 16);
+        memcpy(slot, &v, aw(0) / 8);
+        continue;
+      }
+      case Opcode::kVFromGprOp:
+        if (!VecFromGpr(s, in.imm, arg(0), aw(0), in.guest_pc)) return fault();
+        continue;
+      case Opcode::kVToGpr:
+        if (!VecToGpr(s, in.imm, w, in.guest_pc, &r)) return fault();
+        break;
+      case Opcode::kVFlags:
+        if (!VecFlags(s, in.imm, in.guest_pc, &r)) return fault();
+        break;
+      case Opcode::kGetMxcsr: r = s.mxcsr; break;
+      case Opcode::kSetMxcsr:
+        if (!SetMxcsr(s, static_cast<uint32_t>(arg(0)), in.guest_pc)) return fault();
+        continue;
+      case Opcode::kX87Op:
+        r = h.x87(&s, in.imm, arg(0), arg(1), in.guest_pc);
+        if (s.exit_reason) return fault();
+        break;
+      case Opcode::kX87Load: memcpy(s.x87.opbuf + in.imm, &vals[in.args[0]], 8); continue;
+      case Opcode::kX87Store: memcpy(&r, s.x87.opbuf + in.imm, 8); break;
+      case Opcode::kX87ToGpr: r = in.imm == ir::kX87StatusWord ? s.x87.fsw : s.x87.fcw; break;
       case Opcode::kCpuid: h.cpuid(&s); continue;
       case Opcode::kRdtsc: r = h.rdtsc(&s); break;
       case Opcode::kCount: break;

@@ -83,6 +83,10 @@ class RegAlloc {
   bool overflow_ = false;
 };
 
+// The inline TLB fast path (emit_memory.cpp): rax = guest address; on a hit rax becomes the host
+// address, otherwise jumps to `miss` with rax unchanged. Clobbers rcx and rdx.
+void EmitTlbProbe(x86::Assembler& a, unsigned size, bool write, asmjit::Label miss);
+
 // Offsets (from the block start) of one link exit, converted to ExitSite pointers by the driver.
 struct ExitOffsets {
   size_t jump = 0;
@@ -143,6 +147,15 @@ class Codegen {
   void EmitDiv(const ir::Inst& in);
   void EmitCpuid(const ir::Inst& in);
   void EmitRdtsc(const ir::Inst& in);
+
+  // --- emit_vector.cpp: SSE state ops, run as host SSE instructions on xmm0/xmm1 ---
+  void EmitVector(const ir::Inst& in);
+  void EmitVecMem(const ir::Inst& in);
+  void EnterGuestMxcsr();
+  void LeaveGuestMxcsr(uint64_t pc);  // merges flags; #XM on an unmasked exception
+  void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
+  // --- emit_x87.cpp: x87 operations (the FPU unit helper) and its operand buffer ---
+  void EmitX87(const ir::Inst& in);
   // Saves the caller-saved registers in `mask`, calls fn, restores them (rax survives).
   void SaveCallerSaved(uint32_t mask);
   void RestoreCallerSaved(uint32_t mask);

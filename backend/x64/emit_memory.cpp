@@ -49,7 +49,7 @@ void Codegen::CheckFault() {
 
 // The fast path: rax = guest address; rcx = TLB entry offset; rdx = probe tag. On a hit rax
 // becomes the host address. Jumps to `miss` otherwise, with rax still the guest address.
-static void EmitTlbProbe(x86::Assembler& a, unsigned size, bool write, asmjit::Label miss) {
+void EmitTlbProbe(x86::Assembler& a, unsigned size, bool write, asmjit::Label miss) {
   a.mov(x86::ecx, x86::eax);
   a.shr(x86::ecx, softmmu::kPageBits);
   a.and_(x86::ecx, softmmu::kTlbSize - 1);

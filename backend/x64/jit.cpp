@@ -329,6 +329,19 @@ void Codegen::EmitInst(const ir::Inst& in) {
       });
       break;
     }
+    case Opcode::kVLoad:
+    case Opcode::kVStore:
+    case Opcode::kVOp:
+    case Opcode::kVFromGpr:
+    case Opcode::kVFromGprOp:
+    case Opcode::kVToGpr:
+    case Opcode::kVFlags:
+    case Opcode::kGetMxcsr:
+    case Opcode::kSetMxcsr: EmitVector(in); break;
+    case Opcode::kX87Op:
+    case Opcode::kX87Load:
+    case Opcode::kX87Store:
+    case Opcode::kX87ToGpr: EmitX87(in); break;
     case Opcode::kCpuid: EmitCpuid(in); break;
     case Opcode::kRdtsc: EmitRdtsc(in); break;
     case Opcode::kCount: break;

@@ -143,6 +143,10 @@ const TranslatorTable& Translators() {
     RegisterCondition(t);
     RegisterString(t);
     RegisterMisc(t);
+    RegisterSseMove(t);
+    RegisterSseInt(t);
+    RegisterSseFp(t);
+    RegisterX87(t);
     return t;
   }();
   return table;

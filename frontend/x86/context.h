@@ -100,7 +100,14 @@ void RegisterBit(TranslatorTable& t);       // bit.cpp: bt*, bsf/bsr, tzcnt/lzcn
 void RegisterControl(TranslatorTable& t);   // control.cpp: jmp, jcc, call, ret, loop, jrcxz
 void RegisterCondition(TranslatorTable& t); // condition.cpp: setcc, cmovcc
 void RegisterString(TranslatorTable& t);    // string.cpp: movs, stos, lods, cmps, scas (+rep)
+void RegisterX87(TranslatorTable& t);       // x87.cpp: the x87 FPU
 void RegisterMisc(TranslatorTable& t);      // misc.cpp: nop, cpuid, rdtsc, hlt, flags ops, ...
+void RegisterSseMove(TranslatorTable& t);   // sse_move.cpp: movaps..movq, movmsk, mxcsr, fxsave
+void RegisterSseInt(TranslatorTable& t);    // sse_int.cpp: padd..pshufd (SSE2 integer)
+void RegisterSseFp(TranslatorTable& t);     // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
+// The SSE2 forms (map 0F) of the MOVSD/CMPSD mnemonics, which string.cpp dispatches to.
+void TranslateSseMovsd(Context& c);
+void TranslateSseCmpsd(Context& c);
 
 // Condition code (x86 encoding 0..15) of a Jcc/SETcc/CMOVcc mnemonic, or -1.
 int ConditionCode(ZydisMnemonic m);

@@ -1,5 +1,5 @@
 // frontend/x86/misc.cpp: nop forms (multi-byte nop, pause, endbr, prefetch hints), hlt, cpuid,
-// rdtsc, the carry/direction flag instructions, ud0/ud1/ud2, int3 and syscall.
+// rdtsc, the carry/direction flag instructions, ud0/ud1/ud2, int3, int n and syscall.
 #include "frontend/x86/context.h"
 
 namespace doppel::frontend {
@@ -37,6 +37,13 @@ void InvalidOpcode(Context& c) { c.RaiseException(ir::kInvalidOpcode); }
 // INT3 is a trap: the exception reports the address after the instruction.
 void Int3(Context& c) { c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc, ir::kBreakpoint); }
 
+// INT n (int 0x80 is the i386 Linux system call): a trap to the runtime with the vector and the
+// software-interrupt marker; the process or system layer decides what the vector means.
+void IntN(Context& c) {
+  c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc,
+            static_cast<uint32_t>(c.insn.ops[0].imm.value.u & 0xff), ir::kSoftwareInterrupt);
+}
+
 // SYSCALL saves the return address in RCX and RFLAGS in R11 before the OS layer sees it.
 void Syscall(Context& c) {
   c.ir.SetReg(1, c.Const(ir::Type::kI64, c.insn.next_pc));
@@ -65,6 +72,7 @@ void RegisterMisc(TranslatorTable& t) {
     t.Add(m, InvalidOpcode);
   }
   t.Add(ZYDIS_MNEMONIC_INT3, Int3);
+  t.Add(ZYDIS_MNEMONIC_INT, IntN);
   t.Add(ZYDIS_MNEMONIC_SYSCALL, Syscall);
 }
 

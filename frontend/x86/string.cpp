@@ -36,9 +36,16 @@ Value FlagBit(ir::Emitter& ir, uint64_t bit) {
 
 template <Str kStr>
 void StringOp(Context& c) {
-  // MOVSD and CMPSD share their mnemonics with SSE2 instructions in map 0F, which are not ours.
+  // MOVSD and CMPSD share their mnemonics with SSE2 instructions in map 0F (sse_move.cpp,
+  // sse_fp.cpp): one translator per mnemonic, dispatching on the opcode map.
   if (c.insn.d.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT) {
-    c.RaiseException(ir::kInvalidOpcode);
+    if (kStr == Str::kMovs) {
+      TranslateSseMovsd(c);
+    } else if (kStr == Str::kCmps) {
+      TranslateSseCmpsd(c);
+    } else {
+      c.RaiseException(ir::kInvalidOpcode);
+    }
     return;
   }
   ir::Emitter& ir = c.ir;

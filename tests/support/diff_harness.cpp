@@ -279,6 +279,34 @@ void ApplyPatches(const std::vector<MemPatch>& patches, std::vector<uint8_t>& da
 const char* kRegNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
+// The x87 words, tags and the registers in use; "" when equal.
+std::string X87Differences(const X87Snapshot& n, const X87State& d) {
+  std::string s;
+  auto word = [&](const char* what, uint64_t a, uint64_t b) {
+    if (a != b) s += std::string("  ") + what + " native " + Hex(a) + "  doppel " + Hex(b) + "\n";
+  };
+  word("fcw", n.fcw, d.fcw);
+  word("fsw", n.fsw, d.fsw);
+  word("ftw", n.ftw, d.ftw);
+  unsigned top = (d.fsw >> 11) & 7;
+  for (unsigned i = 0; i < 8; i++) {
+    unsigned phys = (top + i) & 7;
+    if (!((n.ftw | d.ftw) >> phys & 1)) continue;
+    if (memcmp(n.st[i], d.fpr[phys], 10) == 0) continue;
+    uint64_t nm, dm;
+    uint16_t ne, de;
+    memcpy(&nm, n.st[i], 8);
+    memcpy(&ne, n.st[i] + 8, 2);
+    memcpy(&dm, d.fpr[phys], 8);
+    memcpy(&de, d.fpr[phys] + 8, 2);
+    char line[160];
+    snprintf(line, sizeof line, "  st%u native %04x:%016" PRIx64 "  doppel %04x:%016" PRIx64 "\n", i, ne, nm,
+             de, dm);
+    s += line;
+  }
+  return s;
+}
+
 std::string DescribeNative(const NativeResult& n) {
   if (!n.faulted) return "completed at " + Hex(n.regs.rip);
   return "signal " + std::to_string(n.signo) + " (vector " + std::to_string(n.vector) + ") at " +
@@ -316,6 +344,9 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
   for (int i = 0; i < 16; i++) cpu.gpr[i] = in.regs.gpr[i];
   cpu.rip = kCodeAddr;
   cpu.rflags = (in.regs.rflags & kComparedFlags) | 0x202;
+  memcpy(cpu.xmm, in.regs.xmm, sizeof cpu.xmm);
+  cpu.mxcsr = in.regs.mxcsr;
+  cpu.x87 = X87State{};  // FNINIT state, as the native runner starts
   RunResult r = m.Run({.max_insns = 1000000, .stop_pc = end_});
   std::vector<uint8_t> dop_data(kDataSize);
   m.ReadMemory(kDataAddr, dop_data.data(), dop_data.size());
@@ -353,6 +384,19 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
       diff += line;
     }
   }
+  for (int i = 0; i < 16; i++) {
+    if (memcmp(nat.regs.xmm[i], cpu.xmm[i], 16) == 0) continue;
+    uint64_t n[2], d[2];
+    memcpy(n, nat.regs.xmm[i], 16);
+    memcpy(d, cpu.xmm[i], 16);
+    char line[160];
+    snprintf(line, sizeof line, "  xmm%-2d native %016" PRIx64 ":%016" PRIx64 "  doppel %016" PRIx64 ":%016" PRIx64 "\n",
+             i, n[1], n[0], d[1], d[0]);
+    diff += line;
+  }
+  if (nat.regs.mxcsr != cpu.mxcsr) {
+    diff += "  mxcsr native " + Hex(nat.regs.mxcsr) + "  doppel " + Hex(cpu.mxcsr) + "\n";
+  }
   uint64_t mask = kComparedFlags & ~static_cast<uint64_t>(info_.UndefinedAt(stop_pc));
   if ((nat.regs.rflags ^ cpu.rflags) & mask) {
     diff += "  rflags native " + Hex(nat.regs.rflags & kComparedFlags) + " (" +
@@ -360,6 +404,7 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
             FlagNames(cpu.rflags) + "); compared " + FlagNames(mask) + "; differ in " +
             FlagNames((nat.regs.rflags ^ cpu.rflags) & mask) + "\n";
   }
+  diff += X87Differences(nat.x87, cpu.x87);
   unsigned shown = 0;
   for (size_t i = 0; i < kDataSize; i++) {
     if (native_data[i] == dop_data[i]) continue;
@@ -384,6 +429,12 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
   }
   report += "\n    rflags=" + Hex(in.regs.rflags & kComparedFlags) + " (" +
             FlagNames(in.regs.rflags & kComparedFlags) + ")\n";
+  for (int i = 0; i < 16; i++) {
+    uint64_t x[2];
+    memcpy(x, in.regs.xmm[i], 16);
+    if (x[0] || x[1]) report += "    xmm" + std::to_string(i) + "=" + Hex(x[1]) + ":" + Hex(x[0]) + "\n";
+  }
+  if (in.regs.mxcsr != 0x1f80) report += "    mxcsr=" + Hex(in.regs.mxcsr) + "\n";
   for (const MemPatch& p : in.mem) {
     report += "    mem[" + Hex(p.addr) + "] = " + Hex(p.value) + " (" + std::to_string(p.size) +
               " bytes)\n";

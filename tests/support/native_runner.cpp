@@ -29,6 +29,12 @@ constexpr uint64_t kInFlags = kInRegs + 16 * 8;
 constexpr uint64_t kOutRegs = kStateAddr + 0x100;  // 16 GPRs, then rflags
 constexpr uint64_t kOutFlags = kOutRegs + 16 * 8;
 constexpr uint64_t kExitStubSlot = kStateAddr + 0x200;  // address of the exit stub
+constexpr uint64_t kInXmm = kStateAddr + 0x300;   // XMM0..15 in, then out
+constexpr uint64_t kOutXmm = kStateAddr + 0x400;
+constexpr uint64_t kInMxcsr = kStateAddr + 0x500;
+constexpr uint64_t kOutMxcsr = kStateAddr + 0x504;
+constexpr uint64_t kHostMxcsr = kStateAddr + 0x508;
+constexpr uint64_t kOutX87 = kStateAddr + 0x280;        // FNSAVE image at the end (108 bytes)
 
 using EntryFn = void (*)();
 constexpr unsigned kRspIndex = 4;
@@ -78,6 +84,19 @@ void OnSignal(int signo, siginfo_t* info, void* ucv) {
   g_fault.si_code = info->si_code;
   g_fault.vector = VectorFor(signo, info->si_code);
   g_fault.fault_addr = reinterpret_cast<uint64_t>(info->si_addr);
+  if (uc->uc_mcontext.fpregs) {
+    for (int i = 0; i < 16; i++) memcpy(g_fault.regs.xmm[i], &uc->uc_mcontext.fpregs->_xmm[i], 16);
+    g_fault.regs.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+  }
+  // SIGFPE stands for #DE, #MF or #XM: the trap number tells which.
+  if (signo == SIGFPE) g_fault.vector = static_cast<uint32_t>(g[REG_TRAPNO]);
+  if (uc->uc_mcontext.fpregs) {
+    const auto* fx = uc->uc_mcontext.fpregs;  // FXSAVE layout: registers in stack order
+    g_fault.x87.fcw = fx->cwd;
+    g_fault.x87.fsw = fx->swd;
+    g_fault.x87.ftw = static_cast<uint8_t>(fx->ftw);
+    for (int i = 0; i < 8; i++) memcpy(g_fault.x87.st[i], &fx->_st[i], 10);
+  }
   g_in_guest = 0;
   siglongjmp(g_jmp, 1);
 }
@@ -142,17 +161,27 @@ NativeRunner::NativeRunner() {
   std::vector<uint8_t> tramp = AssembleAt(kTrampAddr, [&](x86::Assembler& a) {
     for (const auto& r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a.push(r);
     a.mov(x86::qword_ptr_abs(kHostRsp), x86::rsp);
+    a.stmxcsr(x86::dword_ptr_abs(kHostMxcsr));
+    for (unsigned i = 0; i < 16; i++) a.movups(x86::xmm(i), x86::xmmword_ptr_abs(kInXmm + 16 * i));
+    a.ldmxcsr(x86::dword_ptr_abs(kInMxcsr));
     a.push(x86::qword_ptr_abs(kInFlags));
     a.popfq();
     for (unsigned i = 0; i < 16; i++) {
       if (i != kRspIndex) a.mov(x86::gpq(i), x86::qword_ptr_abs(kInRegs + 8 * i));
     }
     a.mov(x86::rsp, x86::qword_ptr_abs(kInRegs + 8 * kRspIndex));
+    a.fninit();  // the x87 starts from the FNINIT state, as doppel's does
     a.jmp(asmjit::Imm(static_cast<int64_t>(kCodeAddr)));
     // Exit stub: back on the host stack, capture RFLAGS, clear DF as the ABI wants, return.
     a.align(asmjit::AlignMode::kCode, 16);
     entry_size = a.offset();
     a.mov(x86::rsp, x86::qword_ptr_abs(kHostRsp));
+    for (unsigned i = 0; i < 16; i++) a.movups(x86::xmmword_ptr_abs(kOutXmm + 16 * i), x86::xmm(i));
+    a.stmxcsr(x86::dword_ptr_abs(kOutMxcsr));
+    a.ldmxcsr(x86::dword_ptr_abs(kHostMxcsr));
+    // FNSAVE is non-waiting (a pending x87 exception is captured, not raised) and leaves the
+    // FPU initialised, as the ABI wants it back.
+    a.fnsave(x86::ptr_abs(kOutX87));
     a.pushfq();
     a.pop(x86::rax);
     a.mov(x86::qword_ptr_abs(kOutFlags), x86::rax);
@@ -191,6 +220,8 @@ NativeResult NativeRunner::Run(const RegState& in, uint8_t* data) {
   auto* in_regs = reinterpret_cast<uint64_t*>(kInRegs);
   auto* out_regs = reinterpret_cast<uint64_t*>(kOutRegs);
   for (int i = 0; i < 16; i++) in_regs[i] = in.gpr[i];
+  memcpy(reinterpret_cast<void*>(kInXmm), in.xmm, sizeof in.xmm);
+  *reinterpret_cast<uint32_t*>(kInMxcsr) = in.mxcsr;
   *reinterpret_cast<uint64_t*>(kInFlags) = (in.rflags & kComparedFlags) | 0x2;
   memcpy(reinterpret_cast<void*>(kDataAddr), data, kDataSize);
 
@@ -205,11 +236,27 @@ NativeResult NativeRunner::Run(const RegState& in, uint8_t* data) {
     for (int i = 0; i < 16; i++) result.regs.gpr[i] = out_regs[i];
     result.regs.rflags = *reinterpret_cast<uint64_t*>(kOutFlags);
     result.regs.rip = end_;
+    memcpy(result.regs.xmm, reinterpret_cast<const void*>(kOutXmm), sizeof result.regs.xmm);
+    result.regs.mxcsr = *reinterpret_cast<const uint32_t*>(kOutMxcsr);
+    result.x87 = X87FromFnsave(reinterpret_cast<const uint8_t*>(kOutX87));
   } else {
     result = g_fault;
   }
   memcpy(data, reinterpret_cast<void*>(kDataAddr), kDataSize);
   return result;
+}
+
+X87Snapshot X87FromFnsave(const uint8_t* image) {
+  X87Snapshot x;
+  memcpy(&x.fcw, image + 0, 2);
+  memcpy(&x.fsw, image + 4, 2);
+  uint16_t tags;
+  memcpy(&tags, image + 8, 2);
+  for (unsigned i = 0; i < 8; i++) {
+    if (((tags >> (2 * i)) & 3) != 3) x.ftw |= static_cast<uint8_t>(1u << i);
+  }
+  for (unsigned i = 0; i < 8; i++) memcpy(x.st[i], image + 28 + 10 * i, 10);
+  return x;
 }
 
 std::string FlagNames(uint64_t rflags) {

@@ -29,7 +29,20 @@ struct RegState {
   uint64_t gpr[16] = {};  // RAX..R15 order
   uint64_t rflags = 0x2;
   uint64_t rip = 0;
+  alignas(16) uint8_t xmm[16][16] = {};  // XMM0..15, fed in and compared
+  uint32_t mxcsr = 0x1f80;
 };
+
+// The x87 state the harness compares: words, abridged tags (bit i: physical register i in use)
+// and the registers in stack order ST(0)..ST(7). Runs start from the FNINIT state.
+struct X87Snapshot {
+  uint16_t fcw = 0x037F;
+  uint16_t fsw = 0;
+  uint8_t ftw = 0;
+  uint8_t st[8][10] = {};
+};
+// From a 108-byte FNSAVE image.
+X87Snapshot X87FromFnsave(const uint8_t* image);
 
 struct NativeResult {
   RegState regs;  // at the end of the sequence, or at the faulting instruction
@@ -38,6 +51,7 @@ struct NativeResult {
   int si_code = 0;
   uint32_t vector = 0;  // the x86 exception the signal stands for (0 #DE, 6 #UD, 13 #GP, 14 #PF)
   uint64_t fault_addr = 0;
+  X87Snapshot x87;  // at the end, or at the fault (from the signal frame)
 };
 
 // Owns the fixed native mappings and the entry trampoline; one per process.

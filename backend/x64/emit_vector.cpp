@@ -1,0 +1,246 @@
+// backend/x64/emit_vector.cpp: the SSE state ops. Guest XMM registers live in CpuState; each vector
+// operation loads its slots into host xmm0/xmm1 (free scratch: the allocator only hands out GPRs),
+// runs the very host instruction the vecop names, and stores the result back. FP operations run
+// under the guest MXCSR with every exception masked, then merge the raised flags into the guest
+// MXCSR and raise #XM (without writing the result) when the guest has that exception unmasked.
+#include "backend/x64/codegen.h"
+#include "ir/vector.h"
+
+namespace doppel::x64 {
+
+using ir::Opcode;
+using ir::VecKind;
+
+namespace {
+
+// The host instruction of each vecop; a vecop without one fails to compile here.
+x86::Inst::Id HostInst(ir::VecOp op) {
+  switch (op) {
+#define VECOP(name, kind, has_imm, mnemonic) \
+  case ir::VecOp::k##name:                   \
+    return x86::Inst::kId##mnemonic;
+#include "ir/vecops.inc"
+#undef VECOP
+    case ir::VecOp::kCount: break;
+  }
+  return x86::Inst::kIdNone;
+}
+
+bool IsFp(VecKind k) {
+  return k == VecKind::kFp || k == VecKind::kToGprFp || k == VecKind::kFromGprFp ||
+         k == VecKind::kFlags;
+}
+
+x86::Mem VecSlot(unsigned slot) {
+  return x86::xmmword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * slot));
+}
+
+}  // namespace
+
+void Codegen::RaiseInline(uint32_t vector, uint64_t pc) {
+  // Called while emitting deferred code: sets the exception and leaves through the fault exit.
+  a_.mov(StateField(offsetof(CpuState, exit_reason), 4),
+         static_cast<uint32_t>(ir::ExitReason::kException));
+  a_.mov(StateField(offsetof(CpuState, exception_vector), 4), vector);
+  a_.mov(StateField(offsetof(CpuState, error_code), 4), 0);
+  MovImm(x86::rax, pc);
+  a_.mov(StateField(offsetof(CpuState, rip), 8), x86::rax);
+  fault_used_ = true;
+  a_.jmp(fault_);
+}
+
+void Codegen::EnterGuestMxcsr() {
+  const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
+  a_.mov(x86::eax, StateField(offsetof(CpuState, mxcsr), 4));
+  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);  // all exceptions masked on the host
+  a_.and_(x86::eax, ~ir::kMxcsrFlags);            // flags collected fresh
+  a_.mov(scratch, x86::eax);
+  a_.ldmxcsr(scratch);
+}
+
+void Codegen::LeaveGuestMxcsr(uint64_t pc) {
+  const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
+  const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
+  a_.stmxcsr(scratch);
+  a_.mov(x86::eax, scratch);
+  a_.and_(x86::eax, ir::kMxcsrFlags);
+  a_.mov(scratch, ir::kMxcsrDefault);
+  a_.ldmxcsr(scratch);
+  a_.mov(x86::ecx, guest);
+  a_.shr(x86::ecx, ir::kMxcsrMaskShift);
+  a_.not_(x86::ecx);
+  a_.and_(x86::ecx, x86::eax);  // raised and unmasked
+  // An unmasked pre-computation exception (IE DE ZE) means no result was computed: the
+  // post-computation flags the host's masked run raised are dropped.
+  asmjit::Label merge = a_.newLabel();
+  a_.test(x86::ecx, 7);
+  a_.jz(merge);
+  a_.and_(x86::eax, 7);
+  a_.bind(merge);
+  a_.or_(guest, x86::eax);
+  a_.test(x86::ecx, x86::ecx);
+  asmjit::Label xm = a_.newLabel();
+  a_.jnz(xm);
+  deferred_.push_back([this, xm, pc] {
+    a_.bind(xm);
+    RaiseInline(ir::kSimdFloatingPoint, pc);
+  });
+}
+
+void Codegen::EmitVecMem(const ir::Inst& in) {
+  const bool load = in.op == Opcode::kVLoad;
+  const unsigned bytes = ir::VecMemBytes(in.imm);
+  const x86::Mem slot = VecSlot(ir::VecMemSlot(in.imm));
+  const uint64_t pc = in.guest_pc;
+  asmjit::Label slow = a_.newLabel(), done = a_.newLabel();
+  LoadTo(x86::rax, in.args[0]);
+  if (ir::VecMemAlign(in.imm)) {
+    asmjit::Label misaligned = a_.newLabel();
+    a_.test(x86::al, 15);
+    a_.jnz(misaligned);
+    deferred_.push_back([this, misaligned, pc] {
+      a_.bind(misaligned);
+      RaiseInline(ir::kGeneralProtection, pc);
+    });
+  }
+  EmitTlbProbe(a_, bytes, !load, slow);
+  if (load) {
+    switch (bytes) {
+      case 4: a_.movd(x86::xmm0, x86::dword_ptr(x86::rax)); break;
+      case 8: a_.movq(x86::xmm0, x86::qword_ptr(x86::rax)); break;
+      default: a_.movups(x86::xmm0, x86::xmmword_ptr(x86::rax)); break;
+    }
+    a_.movups(slot, x86::xmm0);
+  } else {
+    a_.movups(x86::xmm0, slot);
+    switch (bytes) {
+      case 4: a_.movd(x86::dword_ptr(x86::rax), x86::xmm0); break;
+      case 8: a_.movq(x86::qword_ptr(x86::rax), x86::xmm0); break;
+      default: a_.movups(x86::xmmword_ptr(x86::rax), x86::xmm0); break;
+    }
+  }
+  a_.bind(done);
+  const uint32_t saved = ra_.CallerSavedInUse();
+  const uint32_t imm = static_cast<uint32_t>(in.imm);
+  const void* fn =
+      load ? reinterpret_cast<const void*>(h_.vload) : reinterpret_cast<const void*>(h_.vstore);
+  deferred_.push_back([this, slow, done, saved, imm, pc, fn] {
+    a_.bind(slow);
+    SaveCallerSaved(saved);
+    a_.mov(x86::rsi, x86::rax);
+    a_.mov(x86::edx, imm);
+    MovImm(x86::rcx, pc);
+    a_.mov(x86::rdi, kState);
+    CallAbs(fn);
+    CheckFault();
+    RestoreCallerSaved(saved);
+    a_.jmp(done);
+  });
+}
+
+void Codegen::EmitVector(const ir::Inst& in) {
+  const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
+  switch (in.op) {
+    case Opcode::kVLoad:
+    case Opcode::kVStore: EmitVecMem(in); return;
+    case Opcode::kVFromGpr: {
+      x86::Gp v = In(in.args[0], x86::rax);
+      if (ArgWidth(in, 0) == 64) {
+        a_.movq(x86::xmm0, v);
+      } else {
+        a_.movd(x86::xmm0, v.r32());
+      }
+      a_.movups(VecSlot(static_cast<unsigned>(in.imm)), x86::xmm0);
+      return;
+    }
+    case Opcode::kGetMxcsr: {
+      x86::Gp d = Out();
+      a_.mov(d.r32(), mxcsr);
+      Commit(d);
+      return;
+    }
+    case Opcode::kSetMxcsr: {
+      x86::Gp v = In(in.args[0], x86::rax);
+      asmjit::Label bad = a_.newLabel();
+      const uint64_t pc = in.guest_pc;
+      a_.test(v.r32(), ~ir::kMxcsrWritable);
+      a_.jnz(bad);
+      a_.mov(mxcsr, v.r32());
+      deferred_.push_back([this, bad, pc] {
+        a_.bind(bad);
+        RaiseInline(ir::kGeneralProtection, pc);
+      });
+      return;
+    }
+    default: break;
+  }
+
+  const ir::VecOp op = ir::VecOpOf(in.imm);
+  const ir::VecOpInfo& info = ir::Info(op);
+  const x86::Inst::Id id = HostInst(op);
+  const bool fp = IsFp(info.kind);
+  const asmjit::Imm imm8(ir::VecImm8(in.imm));
+  const unsigned dst = ir::VecDst(in.imm), src = ir::VecSrc(in.imm);
+  switch (in.op) {
+    case Opcode::kVOp:
+      a_.movups(x86::xmm0, VecSlot(dst));
+      if (info.kind == VecKind::kIntImm) {
+        a_.emit(id, x86::xmm0, imm8);
+      } else {
+        a_.movups(x86::xmm1, VecSlot(src));
+        if (fp) EnterGuestMxcsr();
+        if (info.has_imm) {
+          a_.emit(id, x86::xmm0, x86::xmm1, imm8);
+        } else {
+          a_.emit(id, x86::xmm0, x86::xmm1);
+        }
+        if (fp) LeaveGuestMxcsr(in.guest_pc);
+      }
+      a_.movups(VecSlot(dst), x86::xmm0);
+      return;
+    case Opcode::kVFromGprOp: {
+      const unsigned w = ArgWidth(in, 0);
+      LoadTo(x86::rdx, in.args[0]);  // out of eax/ecx, which the MXCSR sequences use
+      a_.movups(x86::xmm0, VecSlot(dst));
+      if (fp) EnterGuestMxcsr();
+      if (info.has_imm) {
+        a_.emit(id, x86::xmm0, x86::edx, imm8);
+      } else {
+        a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
+      }
+      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      a_.movups(VecSlot(dst), x86::xmm0);
+      return;
+    }
+    case Opcode::kVToGpr: {
+      const unsigned w = ir::BitWidth(in.type);
+      // Only movq and the cvt*2si forms have a 64-bit destination.
+      const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || info.kind == VecKind::kToGprFp);
+      const x86::Gp d = wide ? x86::Gp(x86::rdx) : x86::Gp(x86::edx);
+      a_.movups(x86::xmm1, VecSlot(src));
+      if (fp) EnterGuestMxcsr();
+      if (info.has_imm) {
+        a_.emit(id, d, x86::xmm1, imm8);
+      } else {
+        a_.emit(id, d, x86::xmm1);
+      }
+      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      Commit(x86::rdx);
+      return;
+    }
+    case Opcode::kVFlags:
+      a_.movups(x86::xmm0, VecSlot(dst));
+      a_.movups(x86::xmm1, VecSlot(src));
+      EnterGuestMxcsr();
+      a_.emit(id, x86::xmm0, x86::xmm1);
+      a_.pushfq();
+      a_.pop(x86::rdx);
+      LeaveGuestMxcsr(in.guest_pc);
+      a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
+      Commit(x86::rdx);
+      return;
+    default: return;
+  }
+}
+
+}  // namespace doppel::x64

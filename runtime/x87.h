@@ -1,0 +1,21 @@
+// runtime/x87.h: the x87 FPU unit both engines call: executes one guest x87 instruction on the
+// host FPU (bit-exact by construction) and converts the state to and from FXSAVE images.
+#pragma once
+#include <cstdint>
+
+#include "runtime/cpu_state.h"
+
+namespace doppel {
+
+// Executes the x87 operation `imm` (ir/x87.h PackX87) on s->x87. `rflags` is the guest RFLAGS
+// (read by FCMOVcc); the result is RFLAGS after the operation (written by FCOMI/FUCOMI: ZF PF CF
+// set, OF SF AF cleared). `ea` is the memory operand's address (FDP). A waiting instruction with
+// a pending unmasked exception raises #MF (vector 16) at `pc` instead and changes nothing.
+uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uint64_t pc);
+
+// The x87 part of the 512-byte FXSAVE image (bytes 0..31 and the registers at 32..159), and
+// back, for the FXSAVE/FXRSTOR translators. MXCSR and XMM fields are not touched.
+void X87ToFxsave(const CpuState& s, uint8_t* image);
+void X87FromFxsave(CpuState& s, const uint8_t* image);
+
+}  // namespace doppel

@@ -1,0 +1,200 @@
+// tests/diff/sse_fp_test.cpp: differential tests of SSE/SSE2 floating point (frontend/x86/
+// sse_fp.cpp): arithmetic, min/max, sqrt, compares, comis/ucomis and conversions on NaNs,
+// infinities, denormals, signed zeros and integer boundaries, under every rounding mode, FTZ,
+// DAZ and unmasked exceptions (#XM), native vs each doppel engine.
+#include "tests/diff/sse_cases.h"
+
+namespace doppel::test::sse {
+namespace {
+
+namespace Inst = x86::Inst;
+
+using DiffSseFp = SseTest;
+
+struct Form {
+  uint32_t id;
+  Lanes lanes;
+  unsigned mem;
+};
+
+void Check(DiffHarness& h, std::initializer_list<Form> forms, int imm = -1) {
+  for (const Form& f : forms) {
+    Rng rng(f.id * 31 + static_cast<uint32_t>(imm + 1));
+    CheckVec(h, f.id, f.lanes, f.mem, rng, imm, 56);
+  }
+}
+
+TEST_P(DiffSseFp, ScalarArithmetic) {
+  DiffHarness h(GetParam());
+  Check(h, {{Inst::kIdAddss, Lanes::kF32, 4},
+            {Inst::kIdSubss, Lanes::kF32, 4},
+            {Inst::kIdMulss, Lanes::kF32, 4},
+            {Inst::kIdDivss, Lanes::kF32, 4},
+            {Inst::kIdSqrtss, Lanes::kF32, 4},
+            {Inst::kIdMinss, Lanes::kF32, 4},
+            {Inst::kIdMaxss, Lanes::kF32, 4},
+            {Inst::kIdAddsd, Lanes::kF64, 8},
+            {Inst::kIdSubsd, Lanes::kF64, 8},
+            {Inst::kIdMulsd, Lanes::kF64, 8},
+            {Inst::kIdDivsd, Lanes::kF64, 8},
+            {Inst::kIdSqrtsd, Lanes::kF64, 8},
+            {Inst::kIdMinsd, Lanes::kF64, 8},
+            {Inst::kIdMaxsd, Lanes::kF64, 8}});
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, PackedArithmetic) {
+  DiffHarness h(GetParam());
+  Check(h, {{Inst::kIdAddps, Lanes::kF32, 16},
+            {Inst::kIdSubps, Lanes::kF32, 16},
+            {Inst::kIdMulps, Lanes::kF32, 16},
+            {Inst::kIdDivps, Lanes::kF32, 16},
+            {Inst::kIdSqrtps, Lanes::kF32, 16},
+            {Inst::kIdMinps, Lanes::kF32, 16},
+            {Inst::kIdMaxps, Lanes::kF32, 16},
+            {Inst::kIdAddpd, Lanes::kF64, 16},
+            {Inst::kIdSubpd, Lanes::kF64, 16},
+            {Inst::kIdMulpd, Lanes::kF64, 16},
+            {Inst::kIdDivpd, Lanes::kF64, 16},
+            {Inst::kIdSqrtpd, Lanes::kF64, 16},
+            {Inst::kIdMinpd, Lanes::kF64, 16},
+            {Inst::kIdMaxpd, Lanes::kF64, 16}});
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, ComparePredicates) {
+  DiffHarness h(GetParam());
+  for (int pred = 0; pred < 8; ++pred) {
+    Check(h,
+          {{Inst::kIdCmpss, Lanes::kF32, 4},
+           {Inst::kIdCmpsd, Lanes::kF64, 8},
+           {Inst::kIdCmpps, Lanes::kF32, 16},
+           {Inst::kIdCmppd, Lanes::kF64, 16}},
+          pred);
+  }
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, ComisUcomisFlags) {
+  DiffHarness h(GetParam());
+  Check(h, {{Inst::kIdComiss, Lanes::kF32, 4},
+            {Inst::kIdUcomiss, Lanes::kF32, 4},
+            {Inst::kIdComisd, Lanes::kF64, 8},
+            {Inst::kIdUcomisd, Lanes::kF64, 8}});
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, VectorConversions) {
+  DiffHarness h(GetParam());
+  Check(h, {{Inst::kIdCvtss2sd, Lanes::kF32, 4},
+            {Inst::kIdCvtsd2ss, Lanes::kF64, 8},
+            {Inst::kIdCvtps2pd, Lanes::kF32, 8},
+            {Inst::kIdCvtpd2ps, Lanes::kF64, 16},
+            {Inst::kIdCvtdq2ps, Lanes::kInt, 16},
+            {Inst::kIdCvtps2dq, Lanes::kF32, 16},
+            {Inst::kIdCvttps2dq, Lanes::kF32, 16},
+            {Inst::kIdCvtdq2pd, Lanes::kInt, 8},
+            {Inst::kIdCvtpd2dq, Lanes::kF64, 16},
+            {Inst::kIdCvttpd2dq, Lanes::kF64, 16}});
+  // Integer inputs under the FP modes too (rounding of int -> float).
+  for (uint32_t id : {Inst::kIdCvtdq2ps, Inst::kIdCvtdq2pd}) {
+    Rng rng(id);
+    std::vector<CaseInput> inputs = Inputs(rng, Lanes::kInt, 28, true);
+    RunAll(
+        h, [&](Asm& a) { a.emit(id, x86::xmm1, x86::xmm2); }, inputs);
+  }
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, ScalarIntegerConversions) {
+  DiffHarness h(GetParam());
+  Rng rng(11);
+  for (Lanes lanes : {Lanes::kF32, Lanes::kF64}) {
+    bool f32 = lanes == Lanes::kF32;
+    std::vector<CaseInput> inputs = Inputs(rng, lanes, 84, true);
+    std::vector<uint32_t> ids = f32 ? std::vector<uint32_t>{Inst::kIdCvtss2si, Inst::kIdCvttss2si}
+                                    : std::vector<uint32_t>{Inst::kIdCvtsd2si, Inst::kIdCvttsd2si};
+    for (uint32_t id : ids) {
+      for (unsigned w : {32, 64}) {
+        RunAll(
+            h, [&](Asm& a) { a.emit(id, Reg(0, w), x86::xmm2); }, inputs);
+        RunAll(
+            h, [&](Asm& a) { a.emit(id, Reg(3, w), x86::ptr(x86::r15, 0x200, f32 ? 4 : 8)); },
+            inputs);
+      }
+    }
+  }
+  // cvtsi2ss/sd from registers and memory, with integer edge values under every rounding mode.
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF32, 84, true);
+  const uint64_t edges[] = {0,
+                            1,
+                            ~0ull,
+                            0x7fffffff,
+                            0x80000000,
+                            0x7fffffffffffffff,
+                            0x8000000000000000,
+                            0x1000001,
+                            0x20000000000001,
+                            12345678901ull};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (i % 2) inputs[i].regs.gpr[0] = edges[(i / 2) % 10];
+    inputs[i].mem[0].value = edges[i % 10];
+  }
+  for (uint32_t id : {Inst::kIdCvtsi2ss, Inst::kIdCvtsi2sd}) {
+    for (unsigned w : {32, 64}) {
+      RunAll(
+          h, [&](Asm& a) { a.emit(id, x86::xmm1, Reg(0, w)); }, inputs);
+      RunAll(
+          h, [&](Asm& a) { a.emit(id, x86::xmm2, x86::ptr(x86::r15, 0x200, w / 8)); }, inputs);
+    }
+  }
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, MxcsrLoadStore) {
+  DiffHarness h(GetParam());
+  Rng rng(12);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF32, 12, true);
+  const uint32_t values[] = {0x1f80, 0x7fbf, 0xffff, 0x0000, 0x10000, 0x80001f80};
+  for (size_t i = 0; i < inputs.size(); ++i) inputs[i].mem[0].value = values[i % 6];
+  RunAll(
+      h,
+      [&](Asm& a) {
+        a.stmxcsr(x86::ptr(x86::r15, 0x300, 4));
+        a.ldmxcsr(x86::ptr(x86::r15, 0x200, 4));  // #GP for the values with reserved bits
+        a.addss(x86::xmm1, x86::xmm2);
+        a.stmxcsr(x86::ptr(x86::r15, 0x304, 4));
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, FpSequence) {
+  // A small kernel: a dot product with a compare-and-branch, in every MXCSR mode.
+  DiffHarness h(GetParam());
+  Rng rng(13);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF64, 56, true);
+  RunAll(
+      h,
+      [&](Asm& a) {
+        asmjit::Label skip = a.newLabel();
+        a.movapd(x86::xmm0, x86::xmm1);
+        a.mulpd(x86::xmm0, x86::xmm2);
+        a.movapd(x86::xmm3, x86::xmm0);
+        a.unpckhpd(x86::xmm3, x86::xmm3);
+        a.addsd(x86::xmm0, x86::xmm3);
+        a.ucomisd(x86::xmm0, x86::xmm4);
+        a.jp(skip);
+        a.cvttsd2si(x86::rax, x86::xmm0);
+        a.bind(skip);
+        a.cvtsd2ss(x86::xmm5, x86::xmm0);
+        a.sqrtss(x86::xmm5, x86::xmm5);
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, DiffSseFp, testing::ValuesIn(AllEngines()), EngineTestName);
+
+}  // namespace
+}  // namespace doppel::test::sse
