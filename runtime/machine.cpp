@@ -196,11 +196,15 @@ TranslatedBlock* Machine::Impl::GetBlock(uint64_t pc, bool*) {
   stats.cache_misses++;
   std::unique_ptr<TranslatedBlock> tb = Translate(pc, config.max_block_insns);
   if (!CompileHost(tb.get())) {
-    // Code cache full: flush everything and compile again into the empty cache.
+    // Code cache full: flush everything and compile again into the empty cache. If it still
+    // fails the block itself is too big for the cache or the register allocator: halve it.
     Flush();
-    if (!CompileHost(tb.get())) {
-      fprintf(stderr, "doppel: a single block does not fit in the code cache\n");
-      abort();
+    while (!CompileHost(tb.get())) {
+      if (tb->ir.guest_insns <= 1) {
+        fprintf(stderr, "doppel: the code cache is too small for one instruction's code\n");
+        exit(70);
+      }
+      tb = Translate(pc, tb->ir.guest_insns / 2);
     }
   }
   if (tb->ir.guest_bytes == 0) {
