@@ -1,11 +1,11 @@
 # doppel: the two commands of README.md (make demo, make test) and their parts.
-PACKAGES := cmake ninja-build pkg-config g++ libasmjit-dev libzydis-dev libzycore-dev \
+PACKAGES := busybox-static cmake ninja-build pkg-config g++ libasmjit-dev libzydis-dev libzycore-dev \
             libxxhash-dev libgtest-dev libbenchmark-dev gcc-multilib g++-multilib nasm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build build-nojit demo test test-jit test-nojit bench fuzz asan clean
+.PHONY: deps build build-nojit demo test test-jit test-nojit bench bench-suite fuzz asan isa-coverage clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -36,8 +36,14 @@ test: test-jit test-nojit
 bench: build
 	./build/bench/doppel_bench
 
+bench-suite: build
+	./bench/run $(BENCH_ARGS)
+
 fuzz: build
 	./build/tests/doppel_fuzz
+
+isa-coverage: build
+	./build/tests/doppel_isa_coverage
 
 asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_SANITIZE=ON

@@ -26,6 +26,9 @@ constexpr unsigned kNumXmm = 16;
 constexpr unsigned kVecTemp0 = 16;
 constexpr unsigned kVecTemp1 = 17;
 constexpr unsigned kNumVecSlots = 18;
+// MMX registers: MMn aliases the low 64 bits of x87 physical register n, whose 16-byte cells
+// follow the scratch slots and MXCSR in CpuState (the backends assert the layout).
+constexpr unsigned kMmxSlot0 = 19;
 
 // MXCSR bits.
 constexpr uint32_t kMxcsrFlags = 0x3f;  // IE DE ZE OE UE PE

@@ -34,6 +34,8 @@ struct ProcessOptions {
   std::string prefix = "/";  // -L: where the interpreter (and absolute guest paths) are looked up
   bool strace = false;
   FILE* trace_out = stderr;
+  // doppel's own options (after "run") that an execve'd program is run with again.
+  std::vector<std::string> exec_args;
 };
 
 class Process {

@@ -135,6 +135,7 @@ int RunProgram(const RunOptions& o) {
   ProcessOptions popts;
   popts.prefix = o.prefix.empty() ? "/" : o.prefix;
   popts.strace = o.strace;
+  popts.exec_args = o.exec_args;
   Process p(machine, popts);
   p.is32 = is32;
   if (is32) p.memory().Use32BitLayout();

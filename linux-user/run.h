@@ -20,6 +20,8 @@ struct RunOptions {
   bool strace = false;
   bool stats = false;
   uint64_t max_insns = ~0ull;
+  // doppel options (after "run") that an execve'd guest program is run with again.
+  std::vector<std::string> exec_args;
 };
 
 // Runs the program to its end and returns its exit status (126/127 with a one-line message when

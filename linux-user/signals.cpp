@@ -113,6 +113,12 @@ void InitSignals(Process& p) {
   signal(SIGPIPE, SIG_IGN);
 }
 
+void ResetSignalsAfterFork(Process& p) {
+  g_host_pending.store(0);
+  p.pending = 0;
+  p.interrupted_syscall = -1;
+}
+
 void SyncHostDisposition(Process& p, int sig) {
   if (!HostForwarded(sig)) return;
   struct sigaction sa;

@@ -53,6 +53,8 @@ enum : int32_t {
 
 // Sets up host-side signal handling once per process (inherited SIG_IGN dispositions, SIGPIPE).
 void InitSignals(Process& p);
+// In the child of a fork: nothing is pending for the new process (host arrivals included).
+void ResetSignalsAfterFork(Process& p);
 // A guest disposition changed: the host catches, ignores or defaults the signal to match.
 void SyncHostDisposition(Process& p, int sig);
 // The guest mask changed: block the same asynchronous signals on the host so that they stay

@@ -61,6 +61,7 @@ DOPPEL_SYSCALL(SysFtruncate);
 DOPPEL_SYSCALL(SysGetdents64);
 DOPPEL_SYSCALL(SysPoll);
 DOPPEL_SYSCALL(SysSelect);
+DOPPEL_SYSCALL(SysSendfile);
 
 // filesystem (paths and metadata)
 DOPPEL_SYSCALL(SysFstat);
@@ -87,6 +88,16 @@ DOPPEL_SYSCALL(SysRenameat2);
 DOPPEL_SYSCALL(SysUmask);
 DOPPEL_SYSCALL(SysChmod);
 DOPPEL_SYSCALL(SysFchmod);
+DOPPEL_SYSCALL(SysFchmodat);
+DOPPEL_SYSCALL(SysChown);
+DOPPEL_SYSCALL(SysLchown);
+DOPPEL_SYSCALL(SysFchown);
+DOPPEL_SYSCALL(SysFchownat);
+DOPPEL_SYSCALL(SysUtimensat);
+DOPPEL_SYSCALL(SysSymlink);
+DOPPEL_SYSCALL(SysSymlinkat);
+DOPPEL_SYSCALL(SysLink);
+DOPPEL_SYSCALL(SysLinkat);
 
 // memory
 DOPPEL_SYSCALL(SysMmap);
@@ -118,6 +129,20 @@ DOPPEL_SYSCALL(SysSetrlimit);
 DOPPEL_SYSCALL(SysSchedGetaffinity);
 DOPPEL_SYSCALL(SysSchedYield);
 DOPPEL_SYSCALL(SysGetrandom);
+DOPPEL_SYSCALL(SysSysinfo);
+
+// process creation and replacement, sessions
+DOPPEL_SYSCALL(SysFork);
+DOPPEL_SYSCALL(SysVfork);
+DOPPEL_SYSCALL(SysClone);
+DOPPEL_SYSCALL(SysWait4);
+DOPPEL_SYSCALL(SysWaitid);
+DOPPEL_SYSCALL(SysExecve);
+DOPPEL_SYSCALL(SysSetpgid);
+DOPPEL_SYSCALL(SysGetpgid);
+DOPPEL_SYSCALL(SysSetsid);
+DOPPEL_SYSCALL(SysGetsid);
+DOPPEL_SYSCALL(SysPrctl);
 
 // signals
 DOPPEL_SYSCALL(SysRtSigaction);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -313,6 +314,17 @@ DOPPEL_SYSCALL(SysSelect) {
     if (ptrs[i] && !p.CopyOut(a[1 + i], ptrs[i], bytes)) return -EFAULT;
   }
   if (tvp && !p.Put(a[4], tv)) return -EFAULT;
+  return r;
+}
+
+DOPPEL_SYSCALL(SysSendfile) {
+  // Both ends are host descriptors: only the optional offset lives in guest memory.
+  off_t off = 0;
+  if (a[2] && !p.Get(a[2], &off)) return -EFAULT;
+  ssize_t r = sendfile(static_cast<int>(a[0]), static_cast<int>(a[1]), a[2] ? &off : nullptr,
+                       static_cast<size_t>(a[3]));
+  if (r < 0) return -errno;
+  if (a[2] && !p.Put(a[2], off)) return -EFAULT;
   return r;
 }
 

@@ -188,4 +188,69 @@ DOPPEL_SYSCALL(SysFchmod) {
   return HostResult(fchmod(static_cast<int>(a[0]), static_cast<mode_t>(a[1])));
 }
 
+DOPPEL_SYSCALL(SysFchmodat) {
+  std::string host;
+  if (int64_t e = GuestPath(p, a[1], &host)) return e;
+  return HostResult(fchmodat(static_cast<int>(a[0]), host.c_str(), static_cast<mode_t>(a[2]), 0));
+}
+
+DOPPEL_SYSCALL(SysChown) {
+  std::string host;
+  if (int64_t e = GuestPath(p, a[0], &host)) return e;
+  return HostResult(chown(host.c_str(), static_cast<uid_t>(a[1]), static_cast<gid_t>(a[2])));
+}
+DOPPEL_SYSCALL(SysLchown) {
+  std::string host;
+  if (int64_t e = GuestPath(p, a[0], &host)) return e;
+  return HostResult(lchown(host.c_str(), static_cast<uid_t>(a[1]), static_cast<gid_t>(a[2])));
+}
+DOPPEL_SYSCALL(SysFchown) {
+  return HostResult(
+      fchown(static_cast<int>(a[0]), static_cast<uid_t>(a[1]), static_cast<gid_t>(a[2])));
+}
+DOPPEL_SYSCALL(SysFchownat) {
+  std::string host;
+  if (int64_t e = GuestPath(p, a[1], &host)) return e;
+  return HostResult(fchownat(static_cast<int>(a[0]), host.c_str(), static_cast<uid_t>(a[2]),
+                             static_cast<gid_t>(a[3]), static_cast<int>(a[4])));
+}
+
+DOPPEL_SYSCALL(SysUtimensat) {
+  // A NULL path is futimens on the descriptor itself; struct timespec[2] is the host's layout.
+  std::string host;
+  if (a[1]) {
+    if (int64_t e = GuestPath(p, a[1], &host)) return e;
+  }
+  timespec times[2];
+  if (a[2] && !p.Get(a[2], &times)) return -EFAULT;
+  return HostResult(syscall(SYS_utimensat, static_cast<int>(a[0]), a[1] ? host.c_str() : nullptr,
+                            a[2] ? times : nullptr, static_cast<int>(a[3])));
+}
+
+DOPPEL_SYSCALL(SysSymlink) {
+  std::string target, host;
+  if (int e = p.ReadString(a[0], &target)) return e;  // stored as given, not translated
+  if (int64_t e = GuestPath(p, a[1], &host)) return e;
+  return HostResult(symlink(target.c_str(), host.c_str()));
+}
+DOPPEL_SYSCALL(SysSymlinkat) {
+  std::string target, host;
+  if (int e = p.ReadString(a[0], &target)) return e;
+  if (int64_t e = GuestPath(p, a[2], &host)) return e;
+  return HostResult(symlinkat(target.c_str(), static_cast<int>(a[1]), host.c_str()));
+}
+DOPPEL_SYSCALL(SysLink) {
+  std::string from, to;
+  if (int64_t e = GuestPath(p, a[0], &from)) return e;
+  if (int64_t e = GuestPath(p, a[1], &to)) return e;
+  return HostResult(link(from.c_str(), to.c_str()));
+}
+DOPPEL_SYSCALL(SysLinkat) {
+  std::string from, to;
+  if (int64_t e = GuestPath(p, a[1], &from)) return e;
+  if (int64_t e = GuestPath(p, a[3], &to)) return e;
+  return HostResult(linkat(static_cast<int>(a[0]), from.c_str(), static_cast<int>(a[2]),
+                           to.c_str(), static_cast<int>(a[4])));
+}
+
 }  // namespace doppel::linux_user

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -134,6 +135,12 @@ DOPPEL_SYSCALL(SysSchedGetaffinity) {
   long r = syscall(SYS_sched_getaffinity, 0, std::min<uint64_t>(len, sizeof buf), buf);
   if (r < 0) return -errno;
   return p.CopyOut(a[2], buf, static_cast<size_t>(r)) ? r : -EFAULT;
+}
+
+DOPPEL_SYSCALL(SysSysinfo) {
+  struct sysinfo info;  // the x86-64 layout is the host's
+  if (sysinfo(&info) != 0) return -errno;
+  return p.Put(a[0], info) ? 0 : -EFAULT;
 }
 
 DOPPEL_SYSCALL(SysSchedYield) { return HostResult(sched_yield()); }

@@ -93,28 +93,31 @@ uint64_t Div(CpuState* s, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint
 }
 
 // CPUID reports what doppel implements: the general-purpose integer set in long mode with CMOV,
-// TSC, POPCNT and LZCNT, SSE/SSE2 with FXSAVE; nothing it cannot execute.
+// TSC, POPCNT and LZCNT, CMPXCHG8B/16B, MMX, SSE/SSE2 with FXSAVE; nothing it cannot execute.
 void Cpuid(CpuState* s) {
   uint32_t leaf = static_cast<uint32_t>(s->gpr[RAX]);
   uint32_t a = 0, b = 0, c = 0, d = 0;
   switch (leaf) {
     case 0:
       a = 1;
-      memcpy(&b, "Dopp", 4);
-      memcpy(&d, "elX8", 4);
-      memcpy(&c, "6CPU", 4);
+      // A vendor glibc knows: for unknown vendors it never reads the leaf 1 feature bits and
+      // then refuses to run x86-64 baseline binaries (QEMU reports a real vendor too).
+      memcpy(&b, "Genu", 4);
+      memcpy(&d, "ineI", 4);
+      memcpy(&c, "ntel", 4);
       break;
     case 1:
       a = 0x000006f1;                  // family 6
       d = (1u << 4) | (1u << 15) |     // TSC, CMOV
-          (1u << 0) |                  // FPU (x87)
+          (1u << 0) | (1u << 8) |      // FPU (x87), CX8
+          (1u << 23) |                 // MMX
           (1u << 24) | (1u << 25) | (1u << 26);  // FXSR, SSE, SSE2
-      c = (1u << 23);                  // POPCNT
+      c = (1u << 23) | (1u << 13);     // POPCNT, CX16
       break;
     case 0x80000000: a = 0x80000001; break;
     case 0x80000001:
       d = (1u << 11) | (1u << 29);     // SYSCALL, LM
-      c = (1u << 5);                   // LZCNT
+      c = (1u << 5) | (1u << 0);       // LZCNT, LAHF/SAHF
       break;
     default: break;
   }

@@ -167,6 +167,33 @@ Stub StubFor(uint8_t opcode, uint8_t modrm, bool memory) {
   return reinterpret_cast<Stub>(doppel_x87_reg_stubs + 16 * (op * 64 + (modrm - 0xc0u)));
 }
 
+// FXSAVE/FXRSTOR through the operand buffer (opcode 0x0F, not an FPU encoding): the 32-byte
+// header, then ST(0)..ST(7) packed 10 bytes each (112 bytes, the buffer's size). modrm bit 0:
+// restore (else save); bit 1: the FXSAVE64 layout with 64-bit FIP/FDP.
+void FxsaveBuffer(CpuState& s, uint8_t modrm) {
+  X87State& x = s.x87;
+  uint8_t image[160];
+  if (modrm & 1) {
+    memcpy(image, x.opbuf, 32);
+    for (unsigned i = 0; i < 8; ++i) memcpy(image + 32 + 16 * i, x.opbuf + 32 + 10 * i, 10);
+    X87FromFxsave(s, image);
+    if (modrm & 2) {
+      memcpy(&x.fip, x.opbuf + 8, 8);
+      memcpy(&x.fdp, x.opbuf + 16, 8);
+    }
+    return;
+  }
+  X87ToFxsave(s, image);
+  // FOP-deprecating CPUs (as the host) store FOP only with an unmasked exception pending (ES).
+  if (!(x.fsw & 0x80)) Put16(image + 6, 0);
+  if (modrm & 2) {
+    memcpy(image + 8, &x.fip, 8);
+    memcpy(image + 16, &x.fdp, 8);
+  }
+  memcpy(x.opbuf, image, 32);
+  for (unsigned i = 0; i < 8; ++i) memcpy(x.opbuf + 32 + 10 * i, image + 32 + 16 * i, 10);
+}
+
 }  // namespace
 
 uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uint64_t pc) {
@@ -184,6 +211,10 @@ uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uin
     return rflags;
   }
   if (opcode == 0x9b) return rflags;  // FWAIT: only the check above
+  if (opcode == 0x0f) {
+    FxsaveBuffer(*s, modrm);
+    return rflags;
+  }
 
   const bool memory = flags & ir::kX87Memory;
   alignas(16) uint8_t img[kImageSize];

@@ -236,6 +236,11 @@ Vec IntOp(VecOp op, const Vec& d, const Vec& s, uint8_t imm) {
       return r;
     case VecOp::kMovlhps: r.Set<u64>(1, s.Get<u64>(0)); return r;
     case VecOp::kMovhlps: r.Set<u64>(0, s.Get<u64>(1)); return r;
+    case VecOp::kMmxStore:
+      r = Vec{};
+      r.Set<u64>(0, s.Get<u64>(0));
+      r.Set<u16>(4, 0xffff);
+      return r;
     default: return r;  // not an integer op (FpOp handles the rest)
   }
 }
@@ -582,8 +587,20 @@ void RaiseGuestException(CpuState& s, uint32_t vector, uint64_t pc) {
   s.rip = pc;
 }
 
+static_assert(offsetof(CpuState, x87) + offsetof(X87State, fpr) ==
+              offsetof(CpuState, xmm) + 16 * ir::kMmxSlot0);
+
 bool VecOp(CpuState& s, uint64_t imm, uint64_t pc) {
   const ir::VecOp op = ir::VecOpOf(imm);
+  if (op == VecOp::kMmxEnter) {
+    s.x87.ftw = 0xff;
+    s.x87.fsw &= static_cast<uint16_t>(~0x3800u);
+    return true;
+  }
+  if (op == VecOp::kEmms) {
+    s.x87.ftw = 0;
+    return true;
+  }
   const unsigned dst = ir::VecDst(imm);
   Vec d = Read(s, dst), src = Read(s, ir::VecSrc(imm));
   switch (ir::Info(op).kind) {

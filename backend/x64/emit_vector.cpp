@@ -181,8 +181,27 @@ void Codegen::EmitVector(const ir::Inst& in) {
   const bool fp = IsFp(info.kind);
   const asmjit::Imm imm8(ir::VecImm8(in.imm));
   const unsigned dst = ir::VecDst(in.imm), src = ir::VecSrc(in.imm);
+  const size_t x87 = offsetof(CpuState, x87);
+  static_assert(offsetof(CpuState, x87) + offsetof(X87State, fpr) ==
+                offsetof(CpuState, xmm) + 16 * ir::kMmxSlot0);
   switch (in.op) {
     case Opcode::kVOp:
+      // The MMX bookkeeping ops have no single host instruction.
+      if (op == ir::VecOp::kMmxEnter) {
+        a_.mov(StateField(x87 + offsetof(X87State, ftw), 1), 0xff);
+        a_.and_(StateField(x87 + offsetof(X87State, fsw), 2), ~0x3800);
+        return;
+      }
+      if (op == ir::VecOp::kEmms) {
+        a_.mov(StateField(x87 + offsetof(X87State, ftw), 1), 0);
+        return;
+      }
+      if (op == ir::VecOp::kMmxStore) {
+        a_.mov(x86::rax, x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * src)));
+        a_.mov(x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * dst)), x86::rax);
+        a_.mov(x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * dst + 8)), 0xffff);
+        return;
+      }
       a_.movups(x86::xmm0, VecSlot(dst));
       if (info.kind == VecKind::kIntImm) {
         a_.emit(id, x86::xmm0, imm8);

@@ -147,6 +147,8 @@ const TranslatorTable& Translators() {
     RegisterSseInt(t);
     RegisterSseFp(t);
     RegisterX87(t);
+    RegisterMmx(t);
+    RegisterCmpxchgWide(t);
     return t;
   }();
   return table;

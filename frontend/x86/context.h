@@ -105,6 +105,8 @@ void RegisterMisc(TranslatorTable& t);      // misc.cpp: nop, cpuid, rdtsc, hlt,
 void RegisterSseMove(TranslatorTable& t);   // sse_move.cpp: movaps..movq, movmsk, mxcsr, fxsave
 void RegisterSseInt(TranslatorTable& t);    // sse_int.cpp: padd..pshufd (SSE2 integer)
 void RegisterSseFp(TranslatorTable& t);     // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
+void RegisterMmx(TranslatorTable& t);       // mmx.cpp: emms, movntq, pshufw, movq2dq (+ MMX forms)
+void RegisterCmpxchgWide(TranslatorTable& t);  // cmpxchg_wide.cpp: cmpxchg8b, cmpxchg16b
 // The SSE2 forms (map 0F) of the MOVSD/CMPSD mnemonics, which string.cpp dispatches to.
 void TranslateSseMovsd(Context& c);
 void TranslateSseCmpsd(Context& c);

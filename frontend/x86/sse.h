@@ -11,13 +11,22 @@ inline bool IsXmm(const ZydisDecodedOperand& op) {
 }
 inline unsigned Slot(const ZydisDecodedOperand& op) { return op.reg.value - ZYDIS_REGISTER_XMM0; }
 
-// MMX forms share mnemonics with the SSE2 ones; doppel has no MMX: raises #UD and returns false.
+}  // namespace doppel::frontend::sse
+
+namespace doppel::frontend {
+// mmx.cpp: the MMX-register form of a mnemonic shared with SSE (#UD when it has none).
+void TranslateMmx(Context& c);
+}  // namespace doppel::frontend
+
+namespace doppel::frontend::sse {
+
+// MMX forms share mnemonics with the SSE2 ones: hands them to mmx.cpp and returns false.
 inline bool NoMmx(Context& c) {
   for (unsigned i = 0; i < c.insn.d.operand_count_visible; ++i) {
     const ZydisDecodedOperand& op = c.Op(i);
     if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && op.reg.value >= ZYDIS_REGISTER_MM0 &&
         op.reg.value <= ZYDIS_REGISTER_MM7) {
-      c.RaiseException(ir::kInvalidOpcode);
+      TranslateMmx(c);
       return false;
     }
   }

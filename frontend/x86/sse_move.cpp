@@ -2,6 +2,7 @@
 // registers and memory, movd/movq, mask extraction, pinsrw/pextrw, non-temporal stores, MXCSR
 // access, FXSAVE/FXRSTOR and the fences. Memory is read before any XMM register is written.
 #include "frontend/x86/sse.h"
+#include "ir/x87.h"
 
 namespace doppel::frontend {
 
@@ -119,24 +120,30 @@ unsigned FxXmmCount(Context& c) {
   return c.insn.code_bits == 64 ? 16 : 8;
 }
 
-// FXSAVE/FXSAVE64: the SSE part is doppel's; the x87 part is written as a freshly initialised
-// FPU (FCW 0x037F, everything else 0) until x87 state exists — the x87 translators own it.
+// The x87 part of FXSAVE/FXRSTOR moves through the FPU operand buffer (runtime/x87.cpp: opcode
+// 0x0F packs the header and ST(0)..ST(7) at 10 bytes each); modrm bit 1 selects FXSAVE64.
+uint8_t FxLayout(Context& c) { return c.insn.d.operand_width == 64 ? 2 : 0; }
+
 void Fxsave(Context& c) {
   ir::Emitter& ir = c.ir;
   Value base = c.Address(0);
   auto at = [&](uint64_t off) { return ir.Add(base, ir.Imm64(off)); };
   ir.VStore(at(kFxXmm0), 0, 16, true);  // first: the 16-byte alignment check (#GP)
   for (unsigned i = 1; i < FxXmmCount(c); ++i) ir.VStore(at(kFxXmm0 + 16 * i), i, 16, false);
-  ir.Store(base, ir.Imm64(0x037f));  // FCW, FSW, abridged FTW, FOP
-  ir.Store(at(8), ir.Imm64(0));      // FPU IP
-  ir.Store(at(16), ir.Imm64(0));     // FPU DP
+  ir.X87Op(ir::PackX87(0x0f, FxLayout(c), 0, ir::kX87Control), ir.Imm64(0), ir.Imm64(0));
+  for (uint64_t off = 0; off < kFxMxcsr; off += 8) ir.Store(at(off), ir.X87Store(off));
   ir.Store(at(kFxMxcsr), ir.GetMxcsr());
   ir.Store(at(kFxMxcsrMask), ir.Const(Type::kI32, ir::kMxcsrWritable));
-  for (uint64_t off = kFxSt0; off < kFxXmm0; off += 8) ir.Store(at(off), ir.Imm64(0));
+  for (unsigned i = 0; i < 8; ++i) {
+    ir.Store(at(kFxSt0 + 16 * i), ir.X87Store(32 + 10 * i));
+    // The exponent word (the last two of eight bytes read at +2, to stay inside the buffer)
+    // followed by six reserved zero bytes.
+    ir.Store(at(kFxSt0 + 16 * i + 8), ir.Shr(ir.X87Store(34 + 10 * i), ir.Imm8(48)));
+  }
 }
 
 // FXRSTOR/FXRSTOR64: checks alignment and that the image is readable, then MXCSR (#GP on
-// reserved bits) before any XMM register changes. The x87 part is ignored until x87 exists.
+// reserved bits) before the x87 state or any XMM register changes.
 void Fxrstor(Context& c) {
   ir::Emitter& ir = c.ir;
   Value base = c.Address(0);
@@ -144,7 +151,13 @@ void Fxrstor(Context& c) {
   const unsigned n = FxXmmCount(c);
   ir.VLoad(at(kFxXmm0), ir::kVecTemp0, 16, true);
   ir.Load(Type::kI8, at(kFxXmm0 + 16 * n - 1));  // the image may cross into a second page
+  for (uint64_t off = 0; off < 32; off += 8) ir.X87Load(off, ir.Load(Type::kI64, at(off)));
+  for (unsigned i = 0; i < 8; ++i) {
+    ir.X87Load(32 + 10 * i, ir.Load(Type::kI64, at(kFxSt0 + 16 * i)));
+    ir.X87Load(34 + 10 * i, ir.Load(Type::kI64, at(kFxSt0 + 16 * i + 2)));
+  }
   ir.SetMxcsr(ir.Load(Type::kI32, at(kFxMxcsr)));
+  ir.X87Op(ir::PackX87(0x0f, 1 | FxLayout(c), 0, ir::kX87Control), ir.Imm64(0), ir.Imm64(0));
   for (unsigned i = 0; i < n; ++i) ir.VLoad(at(kFxXmm0 + 16 * i), i, 16, false);
 }
 

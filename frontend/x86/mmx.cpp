@@ -1,0 +1,227 @@
+// frontend/x86/mmx.cpp: MMX (and the SSE/SSE2 MMX-register forms): MMn is the low quadword of x87
+// physical register n. Each instruction computes in the scratch slots with the SSE2 vecop, then
+// stores back with exponent 0xffff and marks the x87 stack all-valid with TOP = 0, as hardware does.
+#include "frontend/x86/sse.h"
+
+namespace doppel::frontend {
+
+using ir::Type;
+using ir::Value;
+using ir::VecOp;
+
+namespace {
+
+constexpr unsigned kT0 = ir::kVecTemp0, kT1 = ir::kVecTemp1;
+
+bool IsMm(const ZydisDecodedOperand& op) {
+  return op.type == ZYDIS_OPERAND_TYPE_REGISTER && op.reg.value >= ZYDIS_REGISTER_MM0 &&
+         op.reg.value <= ZYDIS_REGISTER_MM7;
+}
+unsigned MmSlot(const ZydisDecodedOperand& op) {
+  return ir::kMmxSlot0 + (op.reg.value - ZYDIS_REGISTER_MM0);
+}
+
+// Operand i (mm, xmm or m64) into scratch `temp` with a zero high quadword; memory is read first.
+void SourceTo(Context& c, unsigned i, unsigned temp) {
+  const ZydisDecodedOperand& op = c.Op(i);
+  if (IsMm(op)) {
+    c.ir.VOp(VecOp::kMovq, temp, MmSlot(op));
+  } else if (sse::IsXmm(op)) {
+    c.ir.VOp(VecOp::kMovq, temp, sse::Slot(op));
+  } else {
+    c.ir.VLoad(c.Address(i), temp, op.size / 8, false);
+  }
+}
+
+void Finish(Context& c, unsigned mm, unsigned from) {
+  c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+  c.ir.VOp(VecOp::kMmxStore, mm, from);
+}
+
+// mm = op(mm, mm/m64[, imm8]) on the low quadwords (lane-wise ops, shifts by register).
+template <VecOp kOp>
+void Binary(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VOp(kOp, kT0, kT1, sse::Imm8(c));
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+// Packs: dst and src side by side in one register, packed onto itself.
+template <VecOp kOp>
+void Pack(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VOp(VecOp::kMovlhps, kT0, kT1);
+  c.ir.VOp(kOp, kT0, kT0);
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+// punpckh*: the high half of the 128-bit low unpack of the two quadwords.
+template <VecOp kLowOp>
+void UnpackHigh(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VOp(kLowOp, kT0, kT1);
+  c.ir.VOp(VecOp::kMovhlps, kT0, kT0);
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+template <VecOp kByVector, VecOp kByImm>
+void Shift(Context& c) {
+  if (c.Op(1).type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return Binary<kByVector>(c);
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VOp(kByImm, kT0, kT0, sse::Imm8(c));
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+// movd/movq with an MMX operand (the XMM-only forms stay in sse_move.cpp).
+void MoveDq(Context& c) {
+  const ZydisDecodedOperand& d = c.Op(0);
+  const ZydisDecodedOperand& s = c.Op(1);
+  if (IsMm(d)) {
+    if (s.type == ZYDIS_OPERAND_TYPE_REGISTER && !IsMm(s)) {
+      c.ir.VFromGpr(kT0, c.ReadReg(s.reg.value));
+    } else {
+      SourceTo(c, 1, kT0);
+    }
+    Finish(c, MmSlot(d), kT0);
+    return;
+  }
+  const unsigned bytes = d.size / 8;
+  if (d.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    c.ir.VStore(c.Address(0), MmSlot(s), bytes, false);
+  } else {
+    Type t = bytes == 8 ? Type::kI64 : Type::kI32;
+    c.Write(0, c.ir.VToGpr(t, bytes == 8 ? VecOp::kMovqToGpr : VecOp::kMovdToGpr, MmSlot(s)));
+  }
+  c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+}
+
+void Movntq(Context& c) {
+  c.ir.VStore(c.Address(0), MmSlot(c.Op(1)), 8, false);
+  c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+}
+
+void Movq2dq(Context& c) {
+  c.ir.VOp(VecOp::kMovq, sse::Slot(c.Op(0)), MmSlot(c.Op(1)));
+  c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+}
+
+void Movdq2q(Context& c) {
+  SourceTo(c, 1, kT0);
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+void Pshufw(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kPshuflw, kT0, kT1, sse::Imm8(c));
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+// pextrw/pmovmskb r32, mm: only the low quadword (the scratch's high one is zero).
+template <VecOp kOp>
+void ToGpr(Context& c) {
+  SourceTo(c, 1, kT0);
+  c.Write(0, c.ir.VToGpr(c.OpType(0), kOp, kT0, sse::Imm8(c) & 3));
+  c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+}
+
+void Pinsrw(Context& c) {
+  Value v = c.ir.ZExt(Type::kI32, c.ir.Trunc(Type::kI16, c.Read(1)));
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VFromGprOp(VecOp::kPinsrw, kT0, v, sse::Imm8(c) & 3);
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
+void Emms(Context& c) { c.ir.VOp(VecOp::kEmms, 0, 0); }
+
+// The MMX-register forms of mnemonics shared with SSE, reached through sse::NoMmx.
+const TranslatorTable& MmxForms() {
+  static const TranslatorTable table = [] {
+    TranslatorTable t;
+    t.Add(ZYDIS_MNEMONIC_PADDB, Binary<VecOp::kPaddb>);
+    t.Add(ZYDIS_MNEMONIC_PADDW, Binary<VecOp::kPaddw>);
+    t.Add(ZYDIS_MNEMONIC_PADDD, Binary<VecOp::kPaddd>);
+    t.Add(ZYDIS_MNEMONIC_PADDQ, Binary<VecOp::kPaddq>);
+    t.Add(ZYDIS_MNEMONIC_PSUBB, Binary<VecOp::kPsubb>);
+    t.Add(ZYDIS_MNEMONIC_PSUBW, Binary<VecOp::kPsubw>);
+    t.Add(ZYDIS_MNEMONIC_PSUBD, Binary<VecOp::kPsubd>);
+    t.Add(ZYDIS_MNEMONIC_PSUBQ, Binary<VecOp::kPsubq>);
+    t.Add(ZYDIS_MNEMONIC_PADDSB, Binary<VecOp::kPaddsb>);
+    t.Add(ZYDIS_MNEMONIC_PADDSW, Binary<VecOp::kPaddsw>);
+    t.Add(ZYDIS_MNEMONIC_PADDUSB, Binary<VecOp::kPaddusb>);
+    t.Add(ZYDIS_MNEMONIC_PADDUSW, Binary<VecOp::kPaddusw>);
+    t.Add(ZYDIS_MNEMONIC_PSUBSB, Binary<VecOp::kPsubsb>);
+    t.Add(ZYDIS_MNEMONIC_PSUBSW, Binary<VecOp::kPsubsw>);
+    t.Add(ZYDIS_MNEMONIC_PSUBUSB, Binary<VecOp::kPsubusb>);
+    t.Add(ZYDIS_MNEMONIC_PSUBUSW, Binary<VecOp::kPsubusw>);
+    t.Add(ZYDIS_MNEMONIC_PMULLW, Binary<VecOp::kPmullw>);
+    t.Add(ZYDIS_MNEMONIC_PMULHW, Binary<VecOp::kPmulhw>);
+    t.Add(ZYDIS_MNEMONIC_PMULHUW, Binary<VecOp::kPmulhuw>);
+    t.Add(ZYDIS_MNEMONIC_PMULUDQ, Binary<VecOp::kPmuludq>);
+    t.Add(ZYDIS_MNEMONIC_PMADDWD, Binary<VecOp::kPmaddwd>);
+    t.Add(ZYDIS_MNEMONIC_PAVGB, Binary<VecOp::kPavgb>);
+    t.Add(ZYDIS_MNEMONIC_PAVGW, Binary<VecOp::kPavgw>);
+    t.Add(ZYDIS_MNEMONIC_PSADBW, Binary<VecOp::kPsadbw>);
+    t.Add(ZYDIS_MNEMONIC_PMINUB, Binary<VecOp::kPminub>);
+    t.Add(ZYDIS_MNEMONIC_PMAXUB, Binary<VecOp::kPmaxub>);
+    t.Add(ZYDIS_MNEMONIC_PMINSW, Binary<VecOp::kPminsw>);
+    t.Add(ZYDIS_MNEMONIC_PMAXSW, Binary<VecOp::kPmaxsw>);
+    t.Add(ZYDIS_MNEMONIC_PCMPEQB, Binary<VecOp::kPcmpeqb>);
+    t.Add(ZYDIS_MNEMONIC_PCMPEQW, Binary<VecOp::kPcmpeqw>);
+    t.Add(ZYDIS_MNEMONIC_PCMPEQD, Binary<VecOp::kPcmpeqd>);
+    t.Add(ZYDIS_MNEMONIC_PCMPGTB, Binary<VecOp::kPcmpgtb>);
+    t.Add(ZYDIS_MNEMONIC_PCMPGTW, Binary<VecOp::kPcmpgtw>);
+    t.Add(ZYDIS_MNEMONIC_PCMPGTD, Binary<VecOp::kPcmpgtd>);
+    t.Add(ZYDIS_MNEMONIC_PAND, Binary<VecOp::kPand>);
+    t.Add(ZYDIS_MNEMONIC_PANDN, Binary<VecOp::kPandn>);
+    t.Add(ZYDIS_MNEMONIC_POR, Binary<VecOp::kPor>);
+    t.Add(ZYDIS_MNEMONIC_PXOR, Binary<VecOp::kPxor>);
+    t.Add(ZYDIS_MNEMONIC_PSLLW, Shift<VecOp::kPsllw, VecOp::kPsllwImm>);
+    t.Add(ZYDIS_MNEMONIC_PSLLD, Shift<VecOp::kPslld, VecOp::kPslldImm>);
+    t.Add(ZYDIS_MNEMONIC_PSLLQ, Shift<VecOp::kPsllq, VecOp::kPsllqImm>);
+    t.Add(ZYDIS_MNEMONIC_PSRLW, Shift<VecOp::kPsrlw, VecOp::kPsrlwImm>);
+    t.Add(ZYDIS_MNEMONIC_PSRLD, Shift<VecOp::kPsrld, VecOp::kPsrldImm>);
+    t.Add(ZYDIS_MNEMONIC_PSRLQ, Shift<VecOp::kPsrlq, VecOp::kPsrlqImm>);
+    t.Add(ZYDIS_MNEMONIC_PSRAW, Shift<VecOp::kPsraw, VecOp::kPsrawImm>);
+    t.Add(ZYDIS_MNEMONIC_PSRAD, Shift<VecOp::kPsrad, VecOp::kPsradImm>);
+    t.Add(ZYDIS_MNEMONIC_PACKSSWB, Pack<VecOp::kPacksswb>);
+    t.Add(ZYDIS_MNEMONIC_PACKSSDW, Pack<VecOp::kPackssdw>);
+    t.Add(ZYDIS_MNEMONIC_PACKUSWB, Pack<VecOp::kPackuswb>);
+    t.Add(ZYDIS_MNEMONIC_PUNPCKLBW, Binary<VecOp::kPunpcklbw>);
+    t.Add(ZYDIS_MNEMONIC_PUNPCKLWD, Binary<VecOp::kPunpcklwd>);
+    t.Add(ZYDIS_MNEMONIC_PUNPCKLDQ, Binary<VecOp::kPunpckldq>);
+    t.Add(ZYDIS_MNEMONIC_PUNPCKHBW, UnpackHigh<VecOp::kPunpcklbw>);
+    t.Add(ZYDIS_MNEMONIC_PUNPCKHWD, UnpackHigh<VecOp::kPunpcklwd>);
+    t.Add(ZYDIS_MNEMONIC_PUNPCKHDQ, UnpackHigh<VecOp::kPunpckldq>);
+    t.Add(ZYDIS_MNEMONIC_MOVD, MoveDq);
+    t.Add(ZYDIS_MNEMONIC_MOVQ, MoveDq);
+    t.Add(ZYDIS_MNEMONIC_PEXTRW, ToGpr<VecOp::kPextrw>);
+    t.Add(ZYDIS_MNEMONIC_PMOVMSKB, ToGpr<VecOp::kPmovmskb>);
+    t.Add(ZYDIS_MNEMONIC_PINSRW, Pinsrw);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+void TranslateMmx(Context& c) {
+  Translator f = MmxForms().Find(c.insn.d.mnemonic);
+  if (f == nullptr) {
+    c.RaiseException(ir::kInvalidOpcode);  // e.g. cvtpi2ps: MMX-operand SSE conversions
+    return;
+  }
+  f(c);
+}
+
+void RegisterMmx(TranslatorTable& t) {
+  t.Add(ZYDIS_MNEMONIC_EMMS, Emms);
+  t.Add(ZYDIS_MNEMONIC_MOVNTQ, Movntq);
+  t.Add(ZYDIS_MNEMONIC_MOVQ2DQ, Movq2dq);
+  t.Add(ZYDIS_MNEMONIC_MOVDQ2Q, Movdq2q);
+  t.Add(ZYDIS_MNEMONIC_PSHUFW, Pshufw);
+}
+
+}  // namespace doppel::frontend
