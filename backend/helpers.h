@@ -15,7 +15,8 @@ struct Helpers {
   uint64_t (*load)(CpuState*, uint64_t addr, uint32_t size, uint64_t pc);
   void (*store)(CpuState*, uint64_t addr, uint64_t value, uint32_t size, uint64_t pc);
   // (hi:lo) / d for operands of `bits` width; raises #DE.
-  uint64_t (*div)(CpuState*, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d, uint64_t pc);
+  uint64_t (*div)(CpuState*, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d,
+                  uint64_t pc);
   void (*cpuid)(CpuState*);
   uint64_t (*rdtsc)(CpuState*);
   // One x87 instruction (runtime/x87.h X87Execute); raises #MF.

@@ -17,12 +17,14 @@ const uint8_t kTightLoop[] = {0xff, 0xc9, 0x75, 0xfc, 0xf4};
 // A compute loop over 1024 qwords (nasm): xor ecx,ecx; top: mov rax,[rdi+rcx*8]; add rdx,rax;
 // imul rdx,rdx,3; xor rdx,rcx; shr rdx,1; mov [rdi+rcx*8],rdx; inc ecx; and ecx,1023; dec esi;
 // jnz top; hlt
-const uint8_t kComputeLoop[] = {0x31, 0xc9, 0x48, 0x8b, 0x04, 0xcf, 0x48, 0x01, 0xc2, 0x48, 0x6b, 0xd2,
-                                0x03, 0x48, 0x31, 0xca, 0x48, 0xd1, 0xea, 0x48, 0x89, 0x14, 0xcf, 0xff,
-                                0xc1, 0x81, 0xe1, 0xff, 0x03, 0x00, 0x00, 0xff, 0xce, 0x75, 0xdf, 0xf4};
+const uint8_t kComputeLoop[] = {0x31, 0xc9, 0x48, 0x8b, 0x04, 0xcf, 0x48, 0x01, 0xc2,
+                                0x48, 0x6b, 0xd2, 0x03, 0x48, 0x31, 0xca, 0x48, 0xd1,
+                                0xea, 0x48, 0x89, 0x14, 0xcf, 0xff, 0xc1, 0x81, 0xe1,
+                                0xff, 0x03, 0x00, 0x00, 0xff, 0xce, 0x75, 0xdf, 0xf4};
 constexpr int kComputeLoopBodyInsns = 10;
 
-std::unique_ptr<doppel::Machine> MakeMachine(doppel::Engine engine, bool chaining, const uint8_t* code, size_t n) {
+std::unique_ptr<doppel::Machine> MakeMachine(doppel::Engine engine, bool chaining,
+                                             const uint8_t* code, size_t n) {
   doppel::MachineConfig cfg;
   cfg.engine = engine;
   cfg.chaining = chaining;
@@ -44,9 +46,13 @@ void RunTightLoop(benchmark::State& state, doppel::Engine engine, bool chaining)
   state.SetItemsProcessed(state.iterations() * iterations);  // items = loop iterations (blocks)
 }
 
-void BM_DispatchInterpLinked(benchmark::State& s) { RunTightLoop(s, doppel::Engine::kInterp, true); }
+void BM_DispatchInterpLinked(benchmark::State& s) {
+  RunTightLoop(s, doppel::Engine::kInterp, true);
+}
 BENCHMARK(BM_DispatchInterpLinked);
-void BM_DispatchInterpUnlinked(benchmark::State& s) { RunTightLoop(s, doppel::Engine::kInterp, false); }
+void BM_DispatchInterpUnlinked(benchmark::State& s) {
+  RunTightLoop(s, doppel::Engine::kInterp, false);
+}
 BENCHMARK(BM_DispatchInterpUnlinked);
 
 void RunCompute(benchmark::State& state, doppel::Engine engine) {

@@ -59,7 +59,8 @@ bool LoadRaw(Machine& m, const std::vector<uint8_t>& image) {
     fprintf(stderr, "doppel: the image is too large (%zu bytes)\n", image.size());
     return false;
   }
-  if (!m.Map(kImageBase, size, kProtRWX, &err) || !m.Map(kHeapBase, kHeapSize, kProtRead | kProtWrite, &err) ||
+  if (!m.Map(kImageBase, size, kProtRWX, &err) ||
+      !m.Map(kHeapBase, kHeapSize, kProtRead | kProtWrite, &err) ||
       !m.Map(kStackTop - kStackSize, kStackSize, kProtRead | kProtWrite, &err)) {
     fprintf(stderr, "doppel: cannot map guest memory: %s\n", err.c_str());
     return false;
@@ -93,17 +94,18 @@ int Report(const Machine& m, const Outcome& o) {
       printf("halted at 0x%" PRIx64 ", rax=0x%" PRIx64 "\n", m.cpu().rip, o.rax);
       return 0;
     case StopReason::kException:
-      fprintf(stderr, "doppel: guest exception %u (error code 0x%x) at rip=0x%" PRIx64 " addr=0x%" PRIx64 "\n",
+      fprintf(stderr,
+              "doppel: guest exception %u (error code 0x%x) at rip=0x%" PRIx64 " addr=0x%" PRIx64
+              "\n",
               r.vector, r.error_code, m.cpu().rip, r.fault_addr);
       return 1;
-    case StopReason::kDivergence:
-      fprintf(stderr, "doppel: %s", r.divergence.c_str());
-      return 2;
+    case StopReason::kDivergence: fprintf(stderr, "doppel: %s", r.divergence.c_str()); return 2;
     case StopReason::kInsnLimit:
       printf("stopped after the instruction limit at rip=0x%" PRIx64 "\n", m.cpu().rip);
       return 0;
     default:
-      fprintf(stderr, "doppel: guest stopped: %s at rip=0x%" PRIx64 "\n", StopReasonName(r.reason), m.cpu().rip);
+      fprintf(stderr, "doppel: guest stopped: %s at rip=0x%" PRIx64 "\n", StopReasonName(r.reason),
+              m.cpu().rip);
       return 1;
   }
 }
@@ -124,7 +126,8 @@ int CommandRaw(const Options& o) {
 }
 
 int CommandDemo(const Options& o) {
-  std::string path = o.positional.empty() ? std::string(DOPPEL_GUEST_DIR) + "/demo_workload.bin" : o.positional[0];
+  std::string path =
+      o.positional.empty() ? std::string(DOPPEL_GUEST_DIR) + "/demo_workload.bin" : o.positional[0];
   std::vector<uint8_t> image;
   if (!ReadFile(path, &image)) return 1;
   printf("doppel demo: %s\n", path.c_str());
@@ -142,7 +145,8 @@ int CommandDemo(const Options& o) {
     secs[i] = out.seconds;
     rax[i] = out.rax;
     uint64_t n = m.stats().insns_executed;
-    printf("  %-7s %12" PRIu64 " guest insns  %8.3f s  %8.1f M insns/s  checksum 0x%016" PRIx64 "\n",
+    printf("  %-7s %12" PRIu64 " guest insns  %8.3f s  %8.1f M insns/s  checksum 0x%016" PRIx64
+           "\n",
            EngineName(engines[i]), n, out.seconds, n / out.seconds / 1e6, out.rax);
     if (o.stats) printf("%s", m.FormatStats().c_str());
   }
@@ -169,15 +173,19 @@ int Main(int argc, char** argv) {
   if (!o.log_file.empty()) {
     log = fopen(o.log_file.c_str(), "w");
     if (!log) {
-      fprintf(stderr, "doppel: cannot open log file '%s': %s\n", o.log_file.c_str(), strerror(errno));
+      fprintf(stderr, "doppel: cannot open log file '%s': %s\n", o.log_file.c_str(),
+              strerror(errno));
       return 1;
     }
     o.config.log.out = log;
   }
   int code;
-  if (o.command == "raw") code = CommandRaw(o);
-  else if (o.command == "demo") code = CommandDemo(o);
-  else if (o.command == "run") code = CommandRun(o);
+  if (o.command == "raw")
+    code = CommandRaw(o);
+  else if (o.command == "demo")
+    code = CommandDemo(o);
+  else if (o.command == "run")
+    code = CommandRun(o);
   else if (o.command == "boot") {
     fprintf(stderr, "doppel: '%s' is not implemented yet\n", o.command.c_str());
     code = 2;

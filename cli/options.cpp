@@ -15,9 +15,12 @@ bool ParseSize(const char* text, uint64_t* out) {
   unsigned long long v = strtoull(text, &end, 0);
   if (errno || end == text) return false;
   uint64_t mult = 1;
-  if (*end == 'k' || *end == 'K') mult = 1ull << 10, ++end;
-  else if (*end == 'm' || *end == 'M') mult = 1ull << 20, ++end;
-  else if (*end == 'g' || *end == 'G') mult = 1ull << 30, ++end;
+  if (*end == 'k' || *end == 'K')
+    mult = 1ull << 10, ++end;
+  else if (*end == 'm' || *end == 'M')
+    mult = 1ull << 20, ++end;
+  else if (*end == 'g' || *end == 'G')
+    mult = 1ull << 30, ++end;
   if (*end != '\0') return false;
   *out = v * mult;
   return true;
@@ -26,29 +29,30 @@ bool ParseSize(const char* text, uint64_t* out) {
 }  // namespace
 
 void PrintUsage(FILE* out) {
-  fprintf(out,
-          "usage: doppel COMMAND [OPTIONS] [ARGS]\n"
-          "commands:\n"
-          "  demo [FILE]        run the bundled workload (or FILE) under the interpreter and the JIT\n"
-          "  raw FILE           run a flat 64-bit binary loaded at 0x400000 until HLT\n"
-          "  run PROGRAM ...    run a Linux x86-64 ELF program (options before PROGRAM)\n"
-          "  boot --kernel FILE boot a kernel on an emulated PC (not implemented yet)\n"
-          "options:\n"
-          "  --engine interp|jit|compare   execution engine (default jit)\n"
-          "  -d ITEMS          log in_asm,ir,ir_opt,out_asm,exec\n"
-          "  -D FILE           write the log to FILE instead of stderr\n"
-          "  --stats           print translation and dispatch statistics at exit\n"
-          "  --max-insns N     stop after about N guest instructions\n"
-          "  --code-cache SIZE JIT code cache size (e.g. 64M; flushed when full)\n"
-          "  --no-chain        do not chain blocks\n"
-          "  --no-opt          do not run the IR passes\n"
-          "  -h, --help        this text\n"
-          "run options:\n"
-          "  -E VAR=VALUE      set VAR in the guest environment (default: doppel's environment)\n"
-          "  -U VAR            remove VAR from the guest environment\n"
-          "  -0 ARGV0          pass ARGV0 as argv[0] instead of PROGRAM\n"
-          "  -L PREFIX         look up the interpreter and absolute guest paths under PREFIX first\n"
-          "  --strace          print each guest system call to stderr\n");
+  fprintf(
+      out,
+      "usage: doppel COMMAND [OPTIONS] [ARGS]\n"
+      "commands:\n"
+      "  demo [FILE]        run the bundled workload (or FILE) under the interpreter and the JIT\n"
+      "  raw FILE           run a flat 64-bit binary loaded at 0x400000 until HLT\n"
+      "  run PROGRAM ...    run a Linux x86-64 ELF program (options before PROGRAM)\n"
+      "  boot --kernel FILE boot a kernel on an emulated PC (not implemented yet)\n"
+      "options:\n"
+      "  --engine interp|jit|compare   execution engine (default jit)\n"
+      "  -d ITEMS          log in_asm,ir,ir_opt,out_asm,exec\n"
+      "  -D FILE           write the log to FILE instead of stderr\n"
+      "  --stats           print translation and dispatch statistics at exit\n"
+      "  --max-insns N     stop after about N guest instructions\n"
+      "  --code-cache SIZE JIT code cache size (e.g. 64M; flushed when full)\n"
+      "  --no-chain        do not chain blocks\n"
+      "  --no-opt          do not run the IR passes\n"
+      "  -h, --help        this text\n"
+      "run options:\n"
+      "  -E VAR=VALUE      set VAR in the guest environment (default: doppel's environment)\n"
+      "  -U VAR            remove VAR from the guest environment\n"
+      "  -0 ARGV0          pass ARGV0 as argv[0] instead of PROGRAM\n"
+      "  -L PREFIX         look up the interpreter and absolute guest paths under PREFIX first\n"
+      "  --strace          print each guest system call to stderr\n");
 }
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -75,9 +79,11 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       const char* v = value("--engine");
       if (!v) return fail("--engine needs a value (interp, jit or compare)");
       auto e = ParseEngine(v);
-      if (!e) return fail(std::string("invalid engine '") + v + "' (expected interp, jit or compare)");
+      if (!e)
+        return fail(std::string("invalid engine '") + v + "' (expected interp, jit or compare)");
       if (*e != Engine::kInterp && !JitAvailable()) {
-        return fail(std::string("engine '") + v + "' needs the JIT, which this build does not include");
+        return fail(std::string("engine '") + v +
+                    "' needs the JIT, which this build does not include");
       }
       o->config.engine = *e;
     } else if (a == "-d") {
@@ -97,7 +103,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
     } else if (a == "--code-cache") {
       const char* v = value("--code-cache");
       uint64_t size = 0;
-      if (!v || !ParseSize(v, &size) || size < 4096) return fail("--code-cache needs a size of at least 4K");
+      if (!v || !ParseSize(v, &size) || size < 4096)
+        return fail("--code-cache needs a size of at least 4K");
       o->config.code_cache_bytes = size;
     } else if (a == "--no-chain") {
       o->config.chaining = false;
@@ -106,7 +113,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
     } else if (a == "-E" || a == "-U") {
       const char* v = value(a.c_str());
       if (!v || !*v) return fail(a + " needs a variable");
-      if (a == "-E" && !strchr(v, '=')) return fail(std::string("-E needs VAR=VALUE, not '") + v + "'");
+      if (a == "-E" && !strchr(v, '='))
+        return fail(std::string("-E needs VAR=VALUE, not '") + v + "'");
       o->env_ops.emplace_back(a[1], v);
     } else if (a == "-0") {
       const char* v = value("-0");

@@ -13,7 +13,7 @@ struct Options {
   std::string command;
   MachineConfig config;
   bool stats = false;
-  std::string log_file;            // -D FILE
+  std::string log_file;  // -D FILE
   uint64_t max_insns = ~0ull;
   std::vector<std::string> positional;
   // run: -E VAR=VAL ('E') / -U VAR ('U') in order, -0 ARGV0, -L PREFIX, --strace

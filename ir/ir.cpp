@@ -17,7 +17,8 @@ const OpInfo kOpInfo[] = {
 const OpInfo& Info(Opcode op) { return kOpInfo[static_cast<unsigned>(op)]; }
 
 bool HasSideEffect(Opcode op) {
-  return HasProp(op, kWritesReg | kWritesFlags | kWritesVec | kMemWrite | kMayFault | kBarrier | kCall);
+  return HasProp(op,
+                 kWritesReg | kWritesFlags | kWritesVec | kMemWrite | kMayFault | kBarrier | kCall);
 }
 
 const char* TypeName(Type t) {

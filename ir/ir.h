@@ -77,14 +77,28 @@ struct Inst {
 
 // RFLAGS bits.
 enum Flag : uint64_t {
-  kCF = 1 << 0, kPF = 1 << 2, kAF = 1 << 4, kZF = 1 << 6, kSF = 1 << 7,
-  kTF = 1 << 8, kIF = 1 << 9, kDF = 1 << 10, kOF = 1 << 11,
+  kCF = 1 << 0,
+  kPF = 1 << 2,
+  kAF = 1 << 4,
+  kZF = 1 << 6,
+  kSF = 1 << 7,
+  kTF = 1 << 8,
+  kIF = 1 << 9,
+  kDF = 1 << 10,
+  kOF = 1 << 11,
 };
 constexpr uint64_t kArithFlags = kCF | kPF | kAF | kZF | kSF | kOF;
 // x86 exception vectors.
 enum Vector : uint32_t {
-  kDivideError = 0, kDebug = 1, kBreakpoint = 3, kOverflow = 4, kBoundRange = 5,
-  kInvalidOpcode = 6, kDeviceNotAvailable = 7, kGeneralProtection = 13, kPageFault = 14,
+  kDivideError = 0,
+  kDebug = 1,
+  kBreakpoint = 3,
+  kOverflow = 4,
+  kBoundRange = 5,
+  kInvalidOpcode = 6,
+  kDeviceNotAvailable = 7,
+  kGeneralProtection = 13,
+  kPageFault = 14,
   kSimdFloatingPoint = 19,
 };
 // Set in a kException exit's error code when INT n raised the vector (a trap: RIP is after the
@@ -96,24 +110,24 @@ uint64_t CondFlagsRead(unsigned cc);
 
 enum class ExitReason : uint32_t {
   kNone = 0,
-  kLink,       // chained/linked exit to a constant PC
-  kIndirect,   // computed target
-  kException,  // guest exception: vector/error code in CPU state
-  kHalt,       // HLT
-  kSyscall,    // SYSCALL (process mode hands it to the OS layer)
-  kBudget,     // instruction budget exhausted at block entry
-  kSmcRestart, // a store hit the running block's own code: re-run that instruction alone
+  kLink,        // chained/linked exit to a constant PC
+  kIndirect,    // computed target
+  kException,   // guest exception: vector/error code in CPU state
+  kHalt,        // HLT
+  kSyscall,     // SYSCALL (process mode hands it to the OS layer)
+  kBudget,      // instruction budget exhausted at block entry
+  kSmcRestart,  // a store hit the running block's own code: re-run that instruction alone
 };
 const char* ExitReasonName(ExitReason r);
 
 struct Terminal {
   enum class Kind : uint8_t { kNone, kLink, kCondLink, kIndirect, kExit };
   Kind kind = Kind::kNone;
-  Value value = kNoValue;     // kCondLink: I1 condition; kIndirect: I64 target
-  uint64_t pc = 0;            // kLink target, kCondLink target if true, kExit RIP
-  uint64_t pc_false = 0;      // kCondLink target if false
+  Value value = kNoValue;                 // kCondLink: I1 condition; kIndirect: I64 target
+  uint64_t pc = 0;                        // kLink target, kCondLink target if true, kExit RIP
+  uint64_t pc_false = 0;                  // kCondLink target if false
   ExitReason reason = ExitReason::kNone;  // kExit
-  uint32_t vector = 0;        // kExit with kException
+  uint32_t vector = 0;                    // kExit with kException
   uint32_t error_code = 0;
 };
 

@@ -33,13 +33,12 @@ std::string Print(const Block& b) {
       Append(s, "  %s", info.name);
     }
     for (unsigned a = 0; a < info.num_args; ++a) Append(s, "%s v%u", a ? "," : "", in.args[a]);
-    bool has_imm = in.op == Opcode::kConst || in.op == Opcode::kGetReg || in.op == Opcode::kSetReg ||
-                   in.op == Opcode::kGetRegHi8 || in.op == Opcode::kSetRegHi8 ||
-                   in.op == Opcode::kSetFlags || in.op == Opcode::kCond ||
-                   in.op == Opcode::kGetSegBase || in.op == Opcode::kSideExit ||
-                   HasProp(in.op, kReadsVec | kWritesVec) || in.op == Opcode::kX87Op ||
-                   in.op == Opcode::kX87Load || in.op == Opcode::kX87Store ||
-                   in.op == Opcode::kX87ToGpr;
+    bool has_imm =
+        in.op == Opcode::kConst || in.op == Opcode::kGetReg || in.op == Opcode::kSetReg ||
+        in.op == Opcode::kGetRegHi8 || in.op == Opcode::kSetRegHi8 || in.op == Opcode::kSetFlags ||
+        in.op == Opcode::kCond || in.op == Opcode::kGetSegBase || in.op == Opcode::kSideExit ||
+        HasProp(in.op, kReadsVec | kWritesVec) || in.op == Opcode::kX87Op ||
+        in.op == Opcode::kX87Load || in.op == Opcode::kX87Store || in.op == Opcode::kX87ToGpr;
     if (has_imm) Append(s, "%s #0x%" PRIx64, info.num_args ? "," : "", in.imm);
     s += "\n";
   }
@@ -52,8 +51,8 @@ std::string Print(const Block& b) {
       break;
     case Terminal::Kind::kIndirect: Append(s, "  -> indirect v%u\n", t.value); break;
     case Terminal::Kind::kExit:
-      Append(s, "  -> exit %s pc=0x%" PRIx64 " vector=%u error=%u\n", ExitReasonName(t.reason), t.pc,
-             t.vector, t.error_code);
+      Append(s, "  -> exit %s pc=0x%" PRIx64 " vector=%u error=%u\n", ExitReasonName(t.reason),
+             t.pc, t.vector, t.error_code);
       break;
   }
   return s;

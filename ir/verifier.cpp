@@ -7,7 +7,9 @@ namespace doppel::ir {
 
 namespace {
 bool IsInt(Type t) { return t != Type::kVoid; }
-bool IsWordInt(Type t) { return t == Type::kI8 || t == Type::kI16 || t == Type::kI32 || t == Type::kI64; }
+bool IsWordInt(Type t) {
+  return t == Type::kI8 || t == Type::kI16 || t == Type::kI32 || t == Type::kI64;
+}
 
 bool Matches(TypeClass c, Type own, Type actual) {
   switch (c) {
@@ -73,8 +75,10 @@ std::string Verify(const Block& b) {
       if (def.type == Type::kVoid) return fail(i, "argument has no value");
       if (!Matches(info.args[a], own, def.type)) return fail(i, "argument type mismatch");
     }
-    if ((in.op == Opcode::kGetReg || in.op == Opcode::kSetReg) && in.imm > 15) return fail(i, "bad register");
-    if ((in.op == Opcode::kGetRegHi8 || in.op == Opcode::kSetRegHi8) && in.imm > 3) return fail(i, "bad high-byte register");
+    if ((in.op == Opcode::kGetReg || in.op == Opcode::kSetReg) && in.imm > 15)
+      return fail(i, "bad register");
+    if ((in.op == Opcode::kGetRegHi8 || in.op == Opcode::kSetRegHi8) && in.imm > 3)
+      return fail(i, "bad high-byte register");
     if (in.op == Opcode::kCond && in.imm > 15) return fail(i, "bad condition code");
     if ((in.op == Opcode::kStore || in.op == Opcode::kSetReg) && !IsWordInt(own)) {
       return fail(i, "store of a non-word value");
@@ -92,7 +96,8 @@ std::string Verify(const Block& b) {
     case Terminal::Kind::kCondLink: return check_value(Type::kI1);
     case Terminal::Kind::kIndirect: return check_value(Type::kI64);
     case Terminal::Kind::kExit:
-      if (t.reason == ExitReason::kNone || t.reason == ExitReason::kLink) return "exit without a reason";
+      if (t.reason == ExitReason::kNone || t.reason == ExitReason::kLink)
+        return "exit without a reason";
       break;
     default: break;
   }

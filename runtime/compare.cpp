@@ -53,8 +53,8 @@ void Restore(CpuState& s, const ArchState& a) {
 }
 
 // Final bytes of every address the journal says was written.
-std::map<uint64_t, uint8_t> WrittenBytes(const softmmu::AddressSpace& mem,
-                                         const std::vector<softmmu::AddressSpace::JournalEntry>& j) {
+std::map<uint64_t, uint8_t> WrittenBytes(
+    const softmmu::AddressSpace& mem, const std::vector<softmmu::AddressSpace::JournalEntry>& j) {
   std::map<uint64_t, uint8_t> out;
   for (const auto& e : j) {
     for (unsigned i = 0; i < e.size; ++i) {
@@ -71,7 +71,8 @@ const char* kRegNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "r
 
 void Line(std::string* s, const char* what, uint64_t interp, uint64_t jit) {
   char buf[160];
-  snprintf(buf, sizeof buf, "  %-12s interp=0x%016" PRIx64 "  jit=0x%016" PRIx64 "\n", what, interp, jit);
+  snprintf(buf, sizeof buf, "  %-12s interp=0x%016" PRIx64 "  jit=0x%016" PRIx64 "\n", what, interp,
+           jit);
   *s += buf;
 }
 
@@ -121,7 +122,8 @@ bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock* tb, backend::Block
 
   std::string d;
   for (int i = 0; i < 16; ++i) {
-    if (after_interp.gpr[i] != after_jit.gpr[i]) Line(&d, kRegNames[i], after_interp.gpr[i], after_jit.gpr[i]);
+    if (after_interp.gpr[i] != after_jit.gpr[i])
+      Line(&d, kRegNames[i], after_interp.gpr[i], after_jit.gpr[i]);
   }
   for (int i = 0; i < 16; ++i) {
     for (int half = 0; half < 2; ++half) {
@@ -135,15 +137,21 @@ bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock* tb, backend::Block
   }
   if (after_interp.mxcsr != after_jit.mxcsr) Line(&d, "mxcsr", after_interp.mxcsr, after_jit.mxcsr);
   if (after_interp.rip != after_jit.rip) Line(&d, "rip", after_interp.rip, after_jit.rip);
-  if (after_interp.rflags != after_jit.rflags) Line(&d, "rflags", after_interp.rflags, after_jit.rflags);
+  if (after_interp.rflags != after_jit.rflags)
+    Line(&d, "rflags", after_interp.rflags, after_jit.rflags);
   X87Diff(&d, after_interp.x87, after_jit.x87);
-  if (after_interp.budget != after_jit.budget) Line(&d, "budget", after_interp.budget, after_jit.budget);
-  if (ie.reason != je.reason) Line(&d, "exit", ie.reason, je.reason);
-  else if (ie.reason == static_cast<uint32_t>(ir::ExitReason::kLink) && ie.exit_index != je.exit_index)
+  if (after_interp.budget != after_jit.budget)
+    Line(&d, "budget", after_interp.budget, after_jit.budget);
+  if (ie.reason != je.reason)
+    Line(&d, "exit", ie.reason, je.reason);
+  else if (ie.reason == static_cast<uint32_t>(ir::ExitReason::kLink) &&
+           ie.exit_index != je.exit_index)
     Line(&d, "exit index", ie.exit_index, je.exit_index);
   if (after_interp.exit_reason == static_cast<uint32_t>(ir::ExitReason::kException)) {
-    if (after_interp.vector != after_jit.vector) Line(&d, "vector", after_interp.vector, after_jit.vector);
-    if (after_interp.error_code != after_jit.error_code) Line(&d, "error code", after_interp.error_code, after_jit.error_code);
+    if (after_interp.vector != after_jit.vector)
+      Line(&d, "vector", after_interp.vector, after_jit.vector);
+    if (after_interp.error_code != after_jit.error_code)
+      Line(&d, "error code", after_interp.error_code, after_jit.error_code);
   }
   for (const auto& [addr, v] : interp_mem) {
     auto it = jit_mem.find(addr);
@@ -163,12 +171,14 @@ bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock* tb, backend::Block
   }
   if (d.empty()) return true;
   char head[160];
-  snprintf(head, sizeof head, "interpreter and JIT diverge in the block at guest 0x%" PRIx64 ":\n", tb->guest_pc);
+  snprintf(head, sizeof head, "interpreter and JIT diverge in the block at guest 0x%" PRIx64 ":\n",
+           tb->guest_pc);
   *diff = head + d + ir::Print(tb->ir);
   return false;
 }
 #else
-bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock*, backend::BlockExit*, std::string* diff) {
+bool Machine::Impl::ExecuteCompared(runtime::TranslatedBlock*, backend::BlockExit*,
+                                    std::string* diff) {
   *diff = "compare mode needs the JIT, which this build does not have\n";
   return false;
 }

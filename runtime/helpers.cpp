@@ -39,7 +39,8 @@ uint64_t Load(CpuState* s, uint64_t addr, uint32_t size, uint64_t pc) {
     }
     value |= static_cast<uint64_t>(*m->mem.Translate(a, softmmu::kRead)) << (8 * i);
   }
-  if (softmmu::TlbProbe(addr, size) == (addr & kPageMask)) m->mem.FillTlb(s->tlb, addr, softmmu::kRead);
+  if (softmmu::TlbProbe(addr, size) == (addr & kPageMask))
+    m->mem.FillTlb(s->tlb, addr, softmmu::kRead);
   return value;
 }
 
@@ -80,7 +81,8 @@ void Store(CpuState* s, uint64_t addr, uint64_t value, uint32_t size, uint64_t p
   if (first == last) m->mem.FillTlb(s->tlb, addr, softmmu::kWrite);
 }
 
-uint64_t Div(CpuState* s, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d, uint64_t pc) {
+uint64_t Div(CpuState* s, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint64_t d,
+             uint64_t pc) {
   uint64_t out = 0;
   auto kind = static_cast<backend::DivKind>(kind_and_bits >> 8);
   if (!interp::Divide(kind, kind_and_bits & 0xff, hi, lo, d, &out)) {
@@ -107,17 +109,17 @@ void Cpuid(CpuState* s) {
       memcpy(&c, "ntel", 4);
       break;
     case 1:
-      a = 0x000006f1;                  // family 6
-      d = (1u << 4) | (1u << 15) |     // TSC, CMOV
-          (1u << 0) | (1u << 8) |      // FPU (x87), CX8
-          (1u << 23) |                 // MMX
+      a = 0x000006f1;                            // family 6
+      d = (1u << 4) | (1u << 15) |               // TSC, CMOV
+          (1u << 0) | (1u << 8) |                // FPU (x87), CX8
+          (1u << 23) |                           // MMX
           (1u << 24) | (1u << 25) | (1u << 26);  // FXSR, SSE, SSE2
-      c = (1u << 23) | (1u << 13);     // POPCNT, CX16
+      c = (1u << 23) | (1u << 13);               // POPCNT, CX16
       break;
     case 0x80000000: a = 0x80000001; break;
     case 0x80000001:
-      d = (1u << 11) | (1u << 29);     // SYSCALL, LM
-      c = (1u << 5) | (1u << 0);       // LZCNT, LAHF/SAHF
+      d = (1u << 11) | (1u << 29);  // SYSCALL, LM
+      c = (1u << 5) | (1u << 0);    // LZCNT, LAHF/SAHF
       break;
     default: break;
   }

@@ -50,13 +50,19 @@ bool ParseLogItems(std::string_view list, LogOptions* log, std::string* error) {
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
-    if (item == "in_asm") log->in_asm = true;
-    else if (item == "ir") log->ir = true;
-    else if (item == "ir_opt") log->ir_opt = true;
-    else if (item == "out_asm") log->out_asm = true;
-    else if (item == "exec") log->exec = true;
+    if (item == "in_asm")
+      log->in_asm = true;
+    else if (item == "ir")
+      log->ir = true;
+    else if (item == "ir_opt")
+      log->ir_opt = true;
+    else if (item == "out_asm")
+      log->out_asm = true;
+    else if (item == "exec")
+      log->exec = true;
     else {
-      *error = "unknown -d item '" + std::string(item) + "' (known: in_asm, ir, ir_opt, out_asm, exec)";
+      *error =
+          "unknown -d item '" + std::string(item) + "' (known: in_asm, ir, ir_opt, out_asm, exec)";
       return false;
     }
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
@@ -74,7 +80,8 @@ class MemoryCodeReader : public frontend::CodeReader {
     while (got < n) {
       const uint8_t* host = mem_.Translate(pc + got, softmmu::kExec);
       if (!host) break;
-      size_t chunk = std::min<size_t>(n - got, softmmu::kPageSize - ((pc + got) & (softmmu::kPageSize - 1)));
+      size_t chunk =
+          std::min<size_t>(n - got, softmmu::kPageSize - ((pc + got) & (softmmu::kPageSize - 1)));
       memcpy(buf + got, host, chunk);
       got += chunk;
     }
@@ -88,9 +95,12 @@ class MemoryCodeReader : public frontend::CodeReader {
 void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& b) {
   ZydisDecoder dec;
   uint32_t size = b.mode & frontend::kModeSizeMask;
-  if (size == frontend::kMode32) ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
-  else if (size == frontend::kMode16) ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
-  else ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  if (size == frontend::kMode32)
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  else if (size == frontend::kMode16)
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
+  else
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   ZydisFormatter fmt;
   ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
   fprintf(out, "IN: guest 0x%" PRIx64 "\n", b.guest_pc);
@@ -102,7 +112,8 @@ void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& 
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, sizeof bytes, &insn, ops))) break;
     char text[256];
-    ZydisFormatterFormatInstruction(&fmt, &insn, ops, insn.operand_count_visible, text, sizeof text, pc, nullptr);
+    ZydisFormatterFormatInstruction(&fmt, &insn, ops, insn.operand_count_visible, text, sizeof text,
+                                    pc, nullptr);
     fprintf(out, "0x%016" PRIx64 ":  %s\n", pc, text);
     pc += insn.length;
   }
@@ -116,7 +127,8 @@ Machine::Impl::Impl(const MachineConfig& c) : config(c), helpers(MakeHelpers()) 
   mem.RegisterTlb(state.tlb);
   mem.on_code_write = [this](uint64_t page) { InvalidateCodePage(page); };
 #if DOPPEL_HAVE_JIT
-  if (config.engine != Engine::kInterp) jit = std::make_unique<x64::Jit>(helpers, config.code_cache_bytes);
+  if (config.engine != Engine::kInterp)
+    jit = std::make_unique<x64::Jit>(helpers, config.code_cache_bytes);
   cache.hook_ctx = this;
   cache.unchain_hook = [](TranslatedBlock* from, uint32_t index, void*) {
     if (from->jit.entry) x64::Jit::Unchain(from->jit.exits[index]);
@@ -156,8 +168,8 @@ std::unique_ptr<TranslatedBlock> Machine::Impl::Translate(uint64_t pc, unsigned 
   if (log.ir) fprintf(log.out, "IR:\n%s\n", ir::Print(tb->ir).c_str());
   std::string problem = config.optimize ? ir::opt::Optimize(tb->ir) : ir::Verify(tb->ir);
   if (!problem.empty()) {
-    fprintf(stderr, "doppel: internal error: invalid IR at 0x%" PRIx64 ": %s\n%s", pc, problem.c_str(),
-            ir::Print(tb->ir).c_str());
+    fprintf(stderr, "doppel: internal error: invalid IR at 0x%" PRIx64 ": %s\n%s", pc,
+            problem.c_str(), ir::Print(tb->ir).c_str());
     abort();
   }
   if (log.ir_opt) fprintf(log.out, "IR after passes:\n%s\n", ir::Print(tb->ir).c_str());
@@ -181,8 +193,8 @@ bool Machine::Impl::CompileHost(TranslatedBlock* tb) {
   tb->host_entry = tb->jit.entry;
   stats.code_cache_bytes = jit->used();
   if (config.log.out_asm) {
-    fprintf(config.log.out, "OUT: host code for guest 0x%" PRIx64 " (%zu bytes)\n%s\n", tb->guest_pc,
-            tb->jit.size, jit->Disassemble(tb->jit.entry, tb->jit.size).c_str());
+    fprintf(config.log.out, "OUT: host code for guest 0x%" PRIx64 " (%zu bytes)\n%s\n",
+            tb->guest_pc, tb->jit.size, jit->Disassemble(tb->jit.entry, tb->jit.size).c_str());
   }
 #endif
   return true;
@@ -255,9 +267,15 @@ bool Machine::Map(uint64_t addr, uint64_t size, int prot, std::string* error) {
   return impl_->mem.Map(addr, size, prot, error);
 }
 bool Machine::Unmap(uint64_t addr, uint64_t size) { return impl_->mem.Unmap(addr, size); }
-bool Machine::Protect(uint64_t addr, uint64_t size, int prot) { return impl_->mem.Protect(addr, size, prot); }
-bool Machine::WriteMemory(uint64_t addr, const void* data, size_t size) { return impl_->mem.Write(addr, data, size); }
-bool Machine::ReadMemory(uint64_t addr, void* data, size_t size) const { return impl_->mem.Read(addr, data, size); }
+bool Machine::Protect(uint64_t addr, uint64_t size, int prot) {
+  return impl_->mem.Protect(addr, size, prot);
+}
+bool Machine::WriteMemory(uint64_t addr, const void* data, size_t size) {
+  return impl_->mem.Write(addr, data, size);
+}
+bool Machine::ReadMemory(uint64_t addr, void* data, size_t size) const {
+  return impl_->mem.Read(addr, data, size);
+}
 CpuState& Machine::cpu() { return impl_->state; }
 const CpuState& Machine::cpu() const { return impl_->state; }
 const Stats& Machine::stats() const { return impl_->stats; }
@@ -268,16 +286,26 @@ std::string Machine::FormatStats() const {
   const Stats& s = impl_->stats;
   char buf[1024];
   snprintf(buf, sizeof buf,
-           "blocks translated:   %" PRIu64 "\n"
-           "insns translated:    %" PRIu64 "\n"
-           "insns executed:      %" PRIu64 "\n"
-           "cache hits:          %" PRIu64 "\n"
-           "cache misses:        %" PRIu64 "\n"
-           "chained exits:       %" PRIu64 "\n"
-           "jump cache fills:    %" PRIu64 "\n"
-           "dispatcher returns:  %" PRIu64 "\n"
-           "blocks invalidated:  %" PRIu64 "\n"
-           "code cache flushes:  %" PRIu64 "\n"
+           "blocks translated:   %" PRIu64
+           "\n"
+           "insns translated:    %" PRIu64
+           "\n"
+           "insns executed:      %" PRIu64
+           "\n"
+           "cache hits:          %" PRIu64
+           "\n"
+           "cache misses:        %" PRIu64
+           "\n"
+           "chained exits:       %" PRIu64
+           "\n"
+           "jump cache fills:    %" PRIu64
+           "\n"
+           "dispatcher returns:  %" PRIu64
+           "\n"
+           "blocks invalidated:  %" PRIu64
+           "\n"
+           "code cache flushes:  %" PRIu64
+           "\n"
            "code cache bytes:    %" PRIu64 "\n",
            s.blocks_translated, s.insns_translated, s.insns_executed, s.cache_hits, s.cache_misses,
            s.chained_exits, s.jump_cache_fills, s.dispatcher_returns, s.blocks_invalidated,
@@ -300,7 +328,7 @@ RunResult Machine::Run(const RunLimits& limits) {
   uint64_t executed = 0;
   RunResult result;
   TranslatedBlock* next = nullptr;  // successor known from an interpreter link
-  bool single_step = false;          // re-run one instruction after a store into its own block
+  bool single_step = false;         // re-run one instruction after a store into its own block
 
   auto finish = [&](StopReason r) {
     if (compare) m.mem.SetJournaling(false);
@@ -329,7 +357,8 @@ RunResult Machine::Run(const RunLimits& limits) {
     }
     next = nullptr;
     if (m.config.log.exec) {
-      fprintf(m.config.log.out, "Trace: guest 0x%" PRIx64 " [%u insns]\n", tb->guest_pc, tb->ir.guest_insns);
+      fprintf(m.config.log.out, "Trace: guest 0x%" PRIx64 " [%u insns]\n", tb->guest_pc,
+              tb->ir.guest_insns);
     }
 
     uint64_t remaining = limits.max_insns - executed;
@@ -351,7 +380,8 @@ RunResult Machine::Run(const RunLimits& limits) {
       case ir::ExitReason::kLink: {
         TranslatedBlock* from = tb;
 #if DOPPEL_HAVE_JIT
-        if (m.config.engine == Engine::kJit) from = static_cast<TranslatedBlock*>(s.last_exit_block);
+        if (m.config.engine == Engine::kJit)
+          from = static_cast<TranslatedBlock*>(s.last_exit_block);
 #endif
         if (single || !from->valid || exit.exit_index >= from->exits.size()) break;
         if (chaining || interp_links) {

@@ -33,11 +33,11 @@ bool ParseLogItems(std::string_view list, LogOptions* log, std::string* error);
 
 struct MachineConfig {
   Engine engine = Engine::kJit;
-  uint32_t mode = 0;                      // frontend::ModeBits (0 = 64-bit)
-  size_t code_cache_bytes = 64u << 20;    // JIT code cache; flushed when full
+  uint32_t mode = 0;                    // frontend::ModeBits (0 = 64-bit)
+  size_t code_cache_bytes = 64u << 20;  // JIT code cache; flushed when full
   unsigned max_block_insns = 64;
-  bool chaining = true;                   // patch direct exits into jumps to their successors
-  bool optimize = true;                   // run the IR passes
+  bool chaining = true;  // patch direct exits into jumps to their successors
+  bool optimize = true;  // run the IR passes
   LogOptions log;
 };
 
@@ -51,7 +51,7 @@ struct Stats {
   uint64_t jump_cache_fills = 0;
   uint64_t blocks_invalidated = 0;
   uint64_t code_cache_flushes = 0;
-  uint64_t code_cache_bytes = 0;    // in use now
+  uint64_t code_cache_bytes = 0;  // in use now
   uint64_t insns_executed = 0;
 };
 
@@ -59,7 +59,7 @@ enum class StopReason { kHalt, kException, kSyscall, kStopPc, kInsnLimit, kDiver
 const char* StopReasonName(StopReason r);
 
 struct RunLimits {
-  uint64_t max_insns = ~0ull;             // stops at the first block boundary at or past this many
+  uint64_t max_insns = ~0ull;  // stops at the first block boundary at or past this many
   // Stops before executing the instruction at this PC (not when the run starts there, so a
   // debugger-style "continue" from a stop makes progress).
   std::optional<uint64_t> stop_pc;
@@ -67,10 +67,10 @@ struct RunLimits {
 
 struct RunResult {
   StopReason reason = StopReason::kHalt;
-  uint32_t vector = 0;        // kException
+  uint32_t vector = 0;  // kException
   uint32_t error_code = 0;
-  uint64_t fault_addr = 0;    // kException with #PF
-  std::string divergence;     // kDivergence: readable diff of interpreter vs JIT state
+  uint64_t fault_addr = 0;  // kException with #PF
+  std::string divergence;   // kDivergence: readable diff of interpreter vs JIT state
 };
 
 class Machine {
@@ -80,7 +80,8 @@ class Machine {
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
-  // Maps [addr, addr+size) (page-aligned) to zeroed memory. False with a message on overlap/bad range.
+  // Maps [addr, addr+size) (page-aligned) to zeroed memory. False with a message on overlap/bad
+  // range.
   bool Map(uint64_t addr, uint64_t size, int prot, std::string* error = nullptr);
   bool Unmap(uint64_t addr, uint64_t size);
   bool Protect(uint64_t addr, uint64_t size, int prot);

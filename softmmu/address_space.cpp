@@ -18,11 +18,13 @@ bool AddressSpace::Map(uint64_t addr, uint64_t size, int prot, std::string* erro
     return false;
   };
   if ((addr | size) & (kPageSize - 1)) return fail("mapping is not page aligned");
-  if (size == 0 || addr + size < addr || addr + size > (1ull << 47)) return fail("mapping range is invalid");
+  if (size == 0 || addr + size < addr || addr + size > (1ull << 47))
+    return fail("mapping range is invalid");
   for (uint64_t p = addr; p < addr + size; p += kPageSize) {
     if (pages_.count(p >> kPageBits)) return fail("mapping overlaps an existing one");
   }
-  void* host = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* host = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (host == MAP_FAILED) return fail("out of host memory");
   regions_.push_back({static_cast<uint8_t*>(host), size});
   for (uint64_t off = 0; off < size; off += kPageSize) {

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "backend/interp/semantics.h"
-#include "ir/x87.h"
 #include "backend/interp/vector.h"
 #include "ir/vector.h"
+#include "ir/x87.h"
 
 namespace doppel::interp {
 
@@ -16,7 +16,8 @@ using ir::Type;
 
 namespace {
 
-uint64_t LoadMem(CpuState& s, const backend::Helpers& h, uint64_t addr, unsigned size, uint64_t pc) {
+uint64_t LoadMem(CpuState& s, const backend::Helpers& h, uint64_t addr, unsigned size,
+                 uint64_t pc) {
   const softmmu::TlbEntry& e = s.tlb[softmmu::TlbIndex(addr)];
   if (e.read_tag == softmmu::TlbProbe(addr, size)) {
     uint64_t v = 0;
@@ -26,7 +27,8 @@ uint64_t LoadMem(CpuState& s, const backend::Helpers& h, uint64_t addr, unsigned
   return h.load(&s, addr, size, pc);
 }
 
-void StoreMem(CpuState& s, const backend::Helpers& h, uint64_t addr, uint64_t v, unsigned size, uint64_t pc) {
+void StoreMem(CpuState& s, const backend::Helpers& h, uint64_t addr, uint64_t v, unsigned size,
+              uint64_t pc) {
   const softmmu::TlbEntry& e = s.tlb[softmmu::TlbIndex(addr)];
   if (e.write_tag == softmmu::TlbProbe(addr, size)) {
     memcpy(reinterpret_cast<void*>(addr + e.addend), &v, size);
@@ -141,7 +143,9 @@ backend::BlockExit Run(const ir::Block& b, CpuState& s, const backend::Helpers& 
         if (s.exit_reason) return fault();
         break;
       }
-      case Opcode::kBswap: r = w == 64 ? __builtin_bswap64(arg(0)) : __builtin_bswap32(arg(0)); break;
+      case Opcode::kBswap:
+        r = w == 64 ? __builtin_bswap64(arg(0)) : __builtin_bswap32(arg(0));
+        break;
       case Opcode::kPopcnt: r = __builtin_popcountll(arg(0)); break;
       case Opcode::kCtz: r = arg(0) ? __builtin_ctzll(arg(0)) : w; break;
       case Opcode::kClz: r = arg(0) ? __builtin_clzll(arg(0)) - (64 - w) : w; break;

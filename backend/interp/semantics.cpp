@@ -50,7 +50,9 @@ uint64_t FlagsDec(uint64_t a, unsigned w) { return FlagsSub(a, 1, 0, w) & ~kCF; 
 // OF of shifts and rotates is defined by the SDM for a count of 1 only; Intel parts compute it
 // for every count as the OF of the first one-bit step on the original operand (measured on the
 // host with all 8-bit operands and counts), which for count 1 is the SDM's definition.
-static bool FirstStepOverflowLeft(uint64_t a, unsigned w) { return Msb(a, w) ^ ((a >> (w - 2)) & 1); }
+static bool FirstStepOverflowLeft(uint64_t a, unsigned w) {
+  return Msb(a, w) ^ ((a >> (w - 2)) & 1);
+}
 
 uint64_t Shl(uint64_t a, unsigned c, unsigned w) { return c >= w ? 0 : (a << c) & Mask(w); }
 uint64_t Shr(uint64_t a, unsigned c, unsigned w) { return c >= w ? 0 : (a & Mask(w)) >> c; }
@@ -205,7 +207,8 @@ uint64_t FlagsSMul(uint64_t a, uint64_t b, unsigned w) {
   return f;
 }
 
-bool Divide(backend::DivKind kind, unsigned w, uint64_t hi, uint64_t lo, uint64_t d, uint64_t* out) {
+bool Divide(backend::DivKind kind, unsigned w, uint64_t hi, uint64_t lo, uint64_t d,
+            uint64_t* out) {
   uint64_t m = Mask(w);
   hi &= m;
   lo &= m;
@@ -222,11 +225,15 @@ bool Divide(backend::DivKind kind, unsigned w, uint64_t hi, uint64_t lo, uint64_
   }
   // Signed: the dividend is the 2w-bit value hi:lo.
   unsigned __int128 un = (static_cast<unsigned __int128>(hi) << w) | lo;
-  __int128 n = w == 64 ? static_cast<__int128>(un)
-                       : static_cast<__int128>(static_cast<int64_t>(static_cast<uint64_t>(un) << (64 - 2 * w)) >> (64 - 2 * w));
+  __int128 n =
+      w == 64
+          ? static_cast<__int128>(un)
+          : static_cast<__int128>(static_cast<int64_t>(static_cast<uint64_t>(un) << (64 - 2 * w)) >>
+                                  (64 - 2 * w));
   if (w == 32) n = static_cast<int64_t>(static_cast<uint64_t>(un));
   __int128 dv = SignExtend(d, w);
-  if (w == 64 && n == (static_cast<__int128>(1) << 127) && dv == -1) return false;  // would trap in C
+  if (w == 64 && n == (static_cast<__int128>(1) << 127) && dv == -1)
+    return false;  // would trap in C
   __int128 q = n / dv;
   __int128 r = n % dv;
   __int128 qmax = (static_cast<__int128>(1) << (w - 1)) - 1;

@@ -152,7 +152,7 @@ class Codegen {
   void EmitVector(const ir::Inst& in);
   void EmitVecMem(const ir::Inst& in);
   void EnterGuestMxcsr();
-  void LeaveGuestMxcsr(uint64_t pc);  // merges flags; #XM on an unmasked exception
+  void LeaveGuestMxcsr(uint64_t pc);               // merges flags; #XM on an unmasked exception
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
   // --- emit_x87.cpp: x87 operations (the FPU unit helper) and its operand buffer ---
   void EmitX87(const ir::Inst& in);

@@ -197,9 +197,12 @@ void Codegen::EmitVector(const ir::Inst& in) {
         return;
       }
       if (op == ir::VecOp::kMmxStore) {
-        a_.mov(x86::rax, x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * src)));
-        a_.mov(x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * dst)), x86::rax);
-        a_.mov(x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * dst + 8)), 0xffff);
+        a_.mov(x86::rax,
+               x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * src)));
+        a_.mov(x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * dst)),
+               x86::rax);
+        a_.mov(x86::qword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * dst + 8)),
+               0xffff);
         return;
       }
       a_.movups(x86::xmm0, VecSlot(dst));

@@ -14,8 +14,10 @@
 namespace doppel::x64 {
 
 struct ExitSite {
-  uint8_t* jump = nullptr;  // a 5-byte `E9 rel32` jump: to `stub` when unchained, to a block when chained
-  uint8_t* stub = nullptr;  // stores RIP, the exit index and the block id, returns to the dispatcher
+  uint8_t* jump =
+      nullptr;  // a 5-byte `E9 rel32` jump: to `stub` when unchained, to a block when chained
+  uint8_t* stub =
+      nullptr;  // stores RIP, the exit index and the block id, returns to the dispatcher
   uint64_t target_pc = 0;
 };
 

@@ -1,5 +1,6 @@
 // bench/guest/common.h: shared helpers of the benchmark guest workloads (argument, PRNG, checksum).
-// Each workload takes one size argument and prints one checksum line that must match the native run.
+// Each workload takes one size argument and prints one checksum line that must match the native
+// run.
 #ifndef DOPPEL_BENCH_GUEST_COMMON_H
 #define DOPPEL_BENCH_GUEST_COMMON_H
 #include <stdint.h>

@@ -117,7 +117,8 @@ void Cmpxchg(Context& c) {
   // accumulator itself the destination write wins.
   write_accumulator();
   if (t == Type::kI32) {
-    ZydisRegister full = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, c.Op(0).reg.value);
+    ZydisRegister full =
+        ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, c.Op(0).reg.value);
     Value old = c.ReadReg(full);
     c.WriteReg(full, ir.Select(eq, ir.ZExt(Type::kI64, src), old));
   } else {

@@ -15,7 +15,6 @@ Value SResize(ir::Emitter& ir, Type t, Value v) {
   return ir::BitWidth(t) >= ir.Width(v) ? ir.SExt(t, v) : ir.Trunc(t, v);
 }
 
-
 enum class BitOp { kTest, kSet, kReset, kComplement };
 
 // BT* r/m, r/imm: CF = the selected bit; BTS/BTR/BTC then write it back changed. With a memory

@@ -12,7 +12,7 @@ struct Insn {
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   uint64_t pc = 0;
   uint64_t next_pc = 0;
-  unsigned code_bits = 64;   // 16, 32 or 64
+  unsigned code_bits = 64;  // 16, 32 or 64
   unsigned stack_bits = 64;
 
   bool Has(uint64_t attribute) const { return (d.attributes & attribute) != 0; }
@@ -71,10 +71,9 @@ class Context {
   }
 
  private:
-  ir::Value addr_cache_[ZYDIS_MAX_OPERAND_COUNT] = {ir::kNoValue, ir::kNoValue, ir::kNoValue,
-                                                    ir::kNoValue, ir::kNoValue, ir::kNoValue,
-                                                    ir::kNoValue, ir::kNoValue, ir::kNoValue,
-                                                    ir::kNoValue};
+  ir::Value addr_cache_[ZYDIS_MAX_OPERAND_COUNT] = {
+      ir::kNoValue, ir::kNoValue, ir::kNoValue, ir::kNoValue, ir::kNoValue,
+      ir::kNoValue, ir::kNoValue, ir::kNoValue, ir::kNoValue, ir::kNoValue};
 };
 
 using Translator = void (*)(Context&);
@@ -83,7 +82,9 @@ using Translator = void (*)(Context&);
 class TranslatorTable {
  public:
   void Add(ZydisMnemonic m, Translator t) { fns_[m] = t; }
-  Translator Find(ZydisMnemonic m) const { return m <= ZYDIS_MNEMONIC_MAX_VALUE ? fns_[m] : nullptr; }
+  Translator Find(ZydisMnemonic m) const {
+    return m <= ZYDIS_MNEMONIC_MAX_VALUE ? fns_[m] : nullptr;
+  }
   size_t Count() const;
 
  private:
@@ -93,19 +94,19 @@ const TranslatorTable& Translators();
 
 // Group registration functions (one per frontend/x86/<group>.cpp).
 void RegisterDataMove(TranslatorTable& t);  // datamove.cpp: mov, lea, movzx/sx, xchg, push/pop, ...
-void RegisterAlu(TranslatorTable& t);       // alu.cpp: add..cmp, inc/dec/neg/not, test, cmpxchg, xadd
-void RegisterShift(TranslatorTable& t);     // shift.cpp: shl/shr/sar/rol/ror/rcl/rcr/shld/shrd
-void RegisterMulDiv(TranslatorTable& t);    // muldiv.cpp: mul, imul, div, idiv
-void RegisterBit(TranslatorTable& t);       // bit.cpp: bt*, bsf/bsr, tzcnt/lzcnt/popcnt, bswap
-void RegisterControl(TranslatorTable& t);   // control.cpp: jmp, jcc, call, ret, loop, jrcxz
-void RegisterCondition(TranslatorTable& t); // condition.cpp: setcc, cmovcc
-void RegisterString(TranslatorTable& t);    // string.cpp: movs, stos, lods, cmps, scas (+rep)
-void RegisterX87(TranslatorTable& t);       // x87.cpp: the x87 FPU
-void RegisterMisc(TranslatorTable& t);      // misc.cpp: nop, cpuid, rdtsc, hlt, flags ops, ...
-void RegisterSseMove(TranslatorTable& t);   // sse_move.cpp: movaps..movq, movmsk, mxcsr, fxsave
-void RegisterSseInt(TranslatorTable& t);    // sse_int.cpp: padd..pshufd (SSE2 integer)
-void RegisterSseFp(TranslatorTable& t);     // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
-void RegisterMmx(TranslatorTable& t);       // mmx.cpp: emms, movntq, pshufw, movq2dq (+ MMX forms)
+void RegisterAlu(TranslatorTable& t);     // alu.cpp: add..cmp, inc/dec/neg/not, test, cmpxchg, xadd
+void RegisterShift(TranslatorTable& t);   // shift.cpp: shl/shr/sar/rol/ror/rcl/rcr/shld/shrd
+void RegisterMulDiv(TranslatorTable& t);  // muldiv.cpp: mul, imul, div, idiv
+void RegisterBit(TranslatorTable& t);     // bit.cpp: bt*, bsf/bsr, tzcnt/lzcnt/popcnt, bswap
+void RegisterControl(TranslatorTable& t);    // control.cpp: jmp, jcc, call, ret, loop, jrcxz
+void RegisterCondition(TranslatorTable& t);  // condition.cpp: setcc, cmovcc
+void RegisterString(TranslatorTable& t);     // string.cpp: movs, stos, lods, cmps, scas (+rep)
+void RegisterX87(TranslatorTable& t);        // x87.cpp: the x87 FPU
+void RegisterMisc(TranslatorTable& t);       // misc.cpp: nop, cpuid, rdtsc, hlt, flags ops, ...
+void RegisterSseMove(TranslatorTable& t);    // sse_move.cpp: movaps..movq, movmsk, mxcsr, fxsave
+void RegisterSseInt(TranslatorTable& t);     // sse_int.cpp: padd..pshufd (SSE2 integer)
+void RegisterSseFp(TranslatorTable& t);      // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
+void RegisterMmx(TranslatorTable& t);        // mmx.cpp: emms, movntq, pshufw, movq2dq (+ MMX forms)
 void RegisterCmpxchgWide(TranslatorTable& t);  // cmpxchg_wide.cpp: cmpxchg8b, cmpxchg16b
 // The SSE2 forms (map 0F) of the MOVSD/CMPSD mnemonics, which string.cpp dispatches to.
 void TranslateSseMovsd(Context& c);

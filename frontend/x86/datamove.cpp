@@ -18,7 +18,6 @@ Value ZResize(ir::Emitter& ir, Type t, Value v) {
   return ir::BitWidth(t) >= ir.Width(v) ? ir.ZExt(t, v) : ir.Trunc(t, v);
 }
 
-
 void Mov(Context& c) { c.Write(0, c.ReadAs(1, c.OpType(0))); }
 
 void Push(Context& c) {

@@ -1,6 +1,7 @@
 // frontend/x86/mmx.cpp: MMX (and the SSE/SSE2 MMX-register forms): MMn is the low quadword of x87
 // physical register n. Each instruction computes in the scratch slots with the SSE2 vecop, then
-// stores back with exponent 0xffff and marks the x87 stack all-valid with TOP = 0, as hardware does.
+// stores back with exponent 0xffff and marks the x87 stack all-valid with TOP = 0, as hardware
+// does.
 #include "frontend/x86/sse.h"
 
 namespace doppel::frontend {

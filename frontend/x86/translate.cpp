@@ -59,7 +59,8 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
     if (!ZYAN_SUCCESS(st)) {
       // Undecodable bytes: #UD, or #PF when the instruction runs past readable memory.
       bool truncated = got < sizeof bytes && st == ZYDIS_STATUS_NO_MORE_DATA;
-      emitter.Exit(ir::ExitReason::kException, pc, truncated ? ir::kPageFault : ir::kInvalidOpcode, truncated ? 0x10 : 0);
+      emitter.Exit(ir::ExitReason::kException, pc, truncated ? ir::kPageFault : ir::kInvalidOpcode,
+                   truncated ? 0x10 : 0);
       break;
     }
     insn.pc = pc;

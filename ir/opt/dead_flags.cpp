@@ -18,7 +18,8 @@ void DeadFlagElimination(Block& b) {
       } else {
         in.imm = mask;
       }
-    } else if (in.op == Opcode::kGetFlags || HasProp(in.op, kMayFault | kBarrier | kCall | kReadsFlags)) {
+    } else if (in.op == Opcode::kGetFlags ||
+               HasProp(in.op, kMayFault | kBarrier | kCall | kReadsFlags)) {
       live = kAll;
     }
   }

@@ -6,10 +6,10 @@
 
 namespace doppel::ir::opt {
 
-void ConstantFold(Block& b);          // constant_fold.cpp
-void ForwardGuestState(Block& b);     // forward_guest_state.cpp: redundant get/set elimination
-void DeadFlagElimination(Block& b);   // dead_flags.cpp
-void DeadCodeElimination(Block& b);   // dead_code.cpp
+void ConstantFold(Block& b);         // constant_fold.cpp
+void ForwardGuestState(Block& b);    // forward_guest_state.cpp: redundant get/set elimination
+void DeadFlagElimination(Block& b);  // dead_flags.cpp
+void DeadCodeElimination(Block& b);  // dead_code.cpp
 
 // Runs the pipeline and ends with the verifier; returns its verdict ("" when valid).
 std::string Optimize(Block& b);

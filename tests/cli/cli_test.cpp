@@ -89,13 +89,15 @@ TEST(Cli, GuestGarbageIsAGuestFaultNotACrash) {
   }
   f.close();
   for (const char* engine : {"interp", "jit"}) {
-    Result r = RunDoppel(std::string("raw --max-insns 100000 --engine ") + engine + " /tmp/doppel-garbage.bin");
+    Result r = RunDoppel(std::string("raw --max-insns 100000 --engine ") + engine +
+                         " /tmp/doppel-garbage.bin");
     EXPECT_LT(r.status, 128) << engine << ": " << r.out;
   }
 }
 
 TEST(Cli, LogsAndStats) {
-  Result r = RunDoppel("raw --engine interp --stats -d in_asm,ir,ir_opt,exec " + kDemo + " --max-insns 2000");
+  Result r = RunDoppel("raw --engine interp --stats -d in_asm,ir,ir_opt,exec " + kDemo +
+                       " --max-insns 2000");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("IN: guest 0x400000"), std::string::npos);
   EXPECT_NE(r.out.find("IR:"), std::string::npos);
@@ -108,7 +110,8 @@ TEST(Cli, LogsAndStats) {
 
 TEST(Cli, LogToFile) {
   std::remove("/tmp/doppel-log.txt");
-  Result r = RunDoppel("raw --engine interp -d in_asm -D /tmp/doppel-log.txt --max-insns 100 " + kDemo);
+  Result r =
+      RunDoppel("raw --engine interp -d in_asm -D /tmp/doppel-log.txt --max-insns 100 " + kDemo);
   EXPECT_EQ(r.status, 0) << r.out;
   std::ifstream f("/tmp/doppel-log.txt");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -46,15 +46,15 @@ TEST_P(DiffMmx, Arithmetic) {
   DiffHarness h(GetParam());
   Rng rng(41);
   for (uint32_t id :
-       {Inst::kIdPaddb,   Inst::kIdPaddw,   Inst::kIdPaddd,   Inst::kIdPaddq,    Inst::kIdPsubb,
-        Inst::kIdPsubw,   Inst::kIdPsubd,   Inst::kIdPsubq,   Inst::kIdPaddsb,   Inst::kIdPaddsw,
-        Inst::kIdPaddusb, Inst::kIdPaddusw, Inst::kIdPsubsb,  Inst::kIdPsubsw,   Inst::kIdPsubusb,
-        Inst::kIdPsubusw, Inst::kIdPmullw,  Inst::kIdPmulhw,  Inst::kIdPmulhuw,  Inst::kIdPmuludq,
-        Inst::kIdPmaddwd, Inst::kIdPavgb,   Inst::kIdPavgw,   Inst::kIdPsadbw,   Inst::kIdPminub,
-        Inst::kIdPmaxub,  Inst::kIdPminsw,  Inst::kIdPmaxsw,  Inst::kIdPcmpeqb,  Inst::kIdPcmpeqw,
-        Inst::kIdPcmpeqd, Inst::kIdPcmpgtb, Inst::kIdPcmpgtw, Inst::kIdPcmpgtd,  Inst::kIdPand,
-        Inst::kIdPandn,   Inst::kIdPor,     Inst::kIdPxor,    Inst::kIdPsllw,    Inst::kIdPslld,
-        Inst::kIdPsllq,   Inst::kIdPsrlw,   Inst::kIdPsrld,   Inst::kIdPsrlq,    Inst::kIdPsraw,
+       {Inst::kIdPaddb,   Inst::kIdPaddw,   Inst::kIdPaddd,   Inst::kIdPaddq,   Inst::kIdPsubb,
+        Inst::kIdPsubw,   Inst::kIdPsubd,   Inst::kIdPsubq,   Inst::kIdPaddsb,  Inst::kIdPaddsw,
+        Inst::kIdPaddusb, Inst::kIdPaddusw, Inst::kIdPsubsb,  Inst::kIdPsubsw,  Inst::kIdPsubusb,
+        Inst::kIdPsubusw, Inst::kIdPmullw,  Inst::kIdPmulhw,  Inst::kIdPmulhuw, Inst::kIdPmuludq,
+        Inst::kIdPmaddwd, Inst::kIdPavgb,   Inst::kIdPavgw,   Inst::kIdPsadbw,  Inst::kIdPminub,
+        Inst::kIdPmaxub,  Inst::kIdPminsw,  Inst::kIdPmaxsw,  Inst::kIdPcmpeqb, Inst::kIdPcmpeqw,
+        Inst::kIdPcmpeqd, Inst::kIdPcmpgtb, Inst::kIdPcmpgtw, Inst::kIdPcmpgtd, Inst::kIdPand,
+        Inst::kIdPandn,   Inst::kIdPor,     Inst::kIdPxor,    Inst::kIdPsllw,   Inst::kIdPslld,
+        Inst::kIdPsllq,   Inst::kIdPsrlw,   Inst::kIdPsrld,   Inst::kIdPsrlq,   Inst::kIdPsraw,
         Inst::kIdPsrad}) {
     CheckMm(h, id, rng);
   }

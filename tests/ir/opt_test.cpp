@@ -53,10 +53,10 @@ TEST(Opt, ForwardGuestStateReusesReadsAndDropsOverwrittenWrites) {
   Emitter e(b);
   Value a = e.GetReg(Type::kI64, 3);
   e.SetReg(3, e.Add(a, e.Const(Type::kI64, 1)));  // dead: overwritten below with no read between
-  Value a2 = e.GetReg(Type::kI64, 3);                 // forwarded from the write above
+  Value a2 = e.GetReg(Type::kI64, 3);             // forwarded from the write above
   e.SetReg(3, e.Add(a2, e.Const(Type::kI64, 2)));
   Value again = e.GetReg(Type::kI64, 5);
-  Value again2 = e.GetReg(Type::kI64, 5);            // forwarded from the read above
+  Value again2 = e.GetReg(Type::kI64, 5);  // forwarded from the read above
   e.SetReg(6, e.Add(again, again2));
   e.Link(0x10);
   Block before = b;
@@ -86,8 +86,8 @@ TEST(Opt, DeadFlagsAreNarrowedAndRemoved) {
   Emitter e(b);
   Value a = e.GetReg(Type::kI64, 0);
   Value one = e.Const(Type::kI64, 1);
-  e.SetFlags(kArithFlags, e.FlagsAdd(a, one));                  // fully overwritten below
-  e.SetFlags(kArithFlags & ~kCF, e.FlagsInc(a));                 // CF stays live from... nothing
+  e.SetFlags(kArithFlags, e.FlagsAdd(a, one));    // fully overwritten below
+  e.SetFlags(kArithFlags & ~kCF, e.FlagsInc(a));  // CF stays live from... nothing
   e.SetFlags(kArithFlags, e.FlagsSub(a, one));
   e.Link(0x10);
   Block before = b;

@@ -1,9 +1,10 @@
 // tests/runtime/block_cache_test.cpp: lookup by (PC, mode), chain bookkeeping, invalidation of a
 // block that other blocks are chained to, and clearing.
+#include "runtime/block_cache.h"
+
 #include <gtest/gtest.h>
 
 #include "ir/emitter.h"
-#include "runtime/block_cache.h"
 
 namespace doppel::runtime {
 namespace {
@@ -45,7 +46,8 @@ TEST(BlockCache, InvalidatingAChainedToBlockUnchainsItsPredecessors) {
   std::vector<std::pair<TranslatedBlock*, uint32_t>> unchained;
   c.hook_ctx = &unchained;
   c.unchain_hook = [](TranslatedBlock* from, uint32_t index, void* ctx) {
-    static_cast<std::vector<std::pair<TranslatedBlock*, uint32_t>>*>(ctx)->emplace_back(from, index);
+    static_cast<std::vector<std::pair<TranslatedBlock*, uint32_t>>*>(ctx)->emplace_back(from,
+                                                                                        index);
   };
   TranslatedBlock* a = c.Insert(MakeBlock(0x1000, 0, 0x5000));
   TranslatedBlock* b = c.Insert(MakeBlock(0x5000, 0, 0x1000));

@@ -1,8 +1,9 @@
 // tests/runtime/machine_test.cpp: the dispatcher: running code, stop conditions, faults, chaining,
 // the jump cache, invalidation of self-modified code and the bounded code cache, on every engine.
+#include "runtime/machine.h"
+
 #include <gtest/gtest.h>
 
-#include "runtime/machine.h"
 #include "tests/support/engines.h"
 #include "tests/support/nasm.h"
 
@@ -182,7 +183,9 @@ TEST_P(MachineTest, HostWriteInvalidatesChainedBlock) {
 
 TEST_P(MachineTest, SmallCodeCacheFlushesAndKeepsRunning) {
   std::string src = "xor eax, eax\n";
-  for (int i = 0; i < 300; ++i) src += "add eax, " + std::to_string(i) + "\njmp l" + std::to_string(i) + "\nl" + std::to_string(i) + ":\n";
+  for (int i = 0; i < 300; ++i)
+    src += "add eax, " + std::to_string(i) + "\njmp l" + std::to_string(i) + "\nl" +
+           std::to_string(i) + ":\n";
   src += "hlt\n";
   MachineConfig cfg;
   cfg.code_cache_bytes = 16 * 1024;
@@ -194,7 +197,8 @@ TEST_P(MachineTest, SmallCodeCacheFlushesAndKeepsRunning) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, MachineTest, testing::ValuesIn(test::AllEngines()), test::EngineTestName);
+INSTANTIATE_TEST_SUITE_P(Engines, MachineTest, testing::ValuesIn(test::AllEngines()),
+                         test::EngineTestName);
 
 }  // namespace
 }  // namespace doppel

@@ -1,7 +1,7 @@
 // tests/softmmu/address_space_test.cpp: mappings, protections, TLB fills, code pages, journal.
-#include <gtest/gtest.h>
-
 #include "softmmu/address_space.h"
+
+#include <gtest/gtest.h>
 
 namespace doppel::softmmu {
 namespace {

@@ -300,8 +300,8 @@ std::string X87Differences(const X87Snapshot& n, const X87State& d) {
     memcpy(&dm, d.fpr[phys], 8);
     memcpy(&de, d.fpr[phys] + 8, 2);
     char line[160];
-    snprintf(line, sizeof line, "  st%u native %04x:%016" PRIx64 "  doppel %04x:%016" PRIx64 "\n", i, ne, nm,
-             de, dm);
+    snprintf(line, sizeof line, "  st%u native %04x:%016" PRIx64 "  doppel %04x:%016" PRIx64 "\n",
+             i, ne, nm, de, dm);
     s += line;
   }
   return s;
@@ -390,7 +390,9 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
     memcpy(n, nat.regs.xmm[i], 16);
     memcpy(d, cpu.xmm[i], 16);
     char line[160];
-    snprintf(line, sizeof line, "  xmm%-2d native %016" PRIx64 ":%016" PRIx64 "  doppel %016" PRIx64 ":%016" PRIx64 "\n",
+    snprintf(line, sizeof line,
+             "  xmm%-2d native %016" PRIx64 ":%016" PRIx64 "  doppel %016" PRIx64 ":%016" PRIx64
+             "\n",
              i, n[1], n[0], d[1], d[0]);
     diff += line;
   }
@@ -432,7 +434,8 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
   for (int i = 0; i < 16; i++) {
     uint64_t x[2];
     memcpy(x, in.regs.xmm[i], 16);
-    if (x[0] || x[1]) report += "    xmm" + std::to_string(i) + "=" + Hex(x[1]) + ":" + Hex(x[0]) + "\n";
+    if (x[0] || x[1])
+      report += "    xmm" + std::to_string(i) + "=" + Hex(x[1]) + ":" + Hex(x[0]) + "\n";
   }
   if (in.regs.mxcsr != 0x1f80) report += "    mxcsr=" + Hex(in.regs.mxcsr) + "\n";
   for (const MemPatch& p : in.mem) {

@@ -12,6 +12,8 @@ inline std::vector<Engine> AllEngines() {
   return {Engine::kInterp};
 }
 
-inline std::string EngineTestName(const testing::TestParamInfo<Engine>& info) { return EngineName(info.param); }
+inline std::string EngineTestName(const testing::TestParamInfo<Engine>& info) {
+  return EngineName(info.param);
+}
 
 }  // namespace doppel::test

@@ -29,12 +29,12 @@ constexpr uint64_t kInFlags = kInRegs + 16 * 8;
 constexpr uint64_t kOutRegs = kStateAddr + 0x100;  // 16 GPRs, then rflags
 constexpr uint64_t kOutFlags = kOutRegs + 16 * 8;
 constexpr uint64_t kExitStubSlot = kStateAddr + 0x200;  // address of the exit stub
-constexpr uint64_t kInXmm = kStateAddr + 0x300;   // XMM0..15 in, then out
+constexpr uint64_t kInXmm = kStateAddr + 0x300;         // XMM0..15 in, then out
 constexpr uint64_t kOutXmm = kStateAddr + 0x400;
 constexpr uint64_t kInMxcsr = kStateAddr + 0x500;
 constexpr uint64_t kOutMxcsr = kStateAddr + 0x504;
 constexpr uint64_t kHostMxcsr = kStateAddr + 0x508;
-constexpr uint64_t kOutX87 = kStateAddr + 0x280;        // FNSAVE image at the end (108 bytes)
+constexpr uint64_t kOutX87 = kStateAddr + 0x280;  // FNSAVE image at the end (108 bytes)
 
 using EntryFn = void (*)();
 constexpr unsigned kRspIndex = 4;

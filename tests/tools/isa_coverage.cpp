@@ -17,7 +17,8 @@ using Sets = std::map<std::string, std::set<ZydisMnemonic>>;
 
 void Decode(const ZydisDecoder& dec, const std::vector<uint8_t>& bytes, Sets& sets) {
   ZydisDecodedInstruction insn;
-  if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, nullptr, bytes.data(), bytes.size(), &insn)))
+  if (!ZYAN_SUCCESS(
+          ZydisDecoderDecodeInstruction(&dec, nullptr, bytes.data(), bytes.size(), &insn)))
     return;
   sets[ZydisISASetGetString(insn.meta.isa_set)].insert(insn.mnemonic);
 }
@@ -66,11 +67,12 @@ int main() {
   }
   // The extensions of the user-level ISA doppel targets (issue 4).
   const std::vector<std::string> scope = {
-      "I86",    "I186",   "I286REAL", "I386",   "I486REAL", "I486",      "PENTIUMREAL", "PPRO",
-      "CMOV",   "FCMOV",  "X87", "SSE3X87", "PENTIUMMMX",      "FAT_NOP", "LONGMODE", "RDTSC",    "CPUID",       "LAHF",
-      "CMPXCHG16B", "FXSAVE", "FXSAVE64", "MMX",   "PAUSE",    "SSE",       "SSE_PREFETCH", "SSEMXCSR",
-      "SSE2",   "SSE2MMX", "SSE3",    "SSSE3",  "SSSE3MMX", "SSE4",      "SSE42",       "POPCNT",
-      "LZCNT",  "BMI1",   "BMI2",     "ADOX_ADCX", "MOVBE", "PREFETCH_NOP", "CLFSH",    "LFENCE"};
+      "I86",      "I186",  "I286REAL",  "I386",         "I486REAL",     "I486",       "PENTIUMREAL",
+      "PPRO",     "CMOV",  "FCMOV",     "X87",          "SSE3X87",      "PENTIUMMMX", "FAT_NOP",
+      "LONGMODE", "RDTSC", "CPUID",     "LAHF",         "CMPXCHG16B",   "FXSAVE",     "FXSAVE64",
+      "MMX",      "PAUSE", "SSE",       "SSE_PREFETCH", "SSEMXCSR",     "SSE2",       "SSE2MMX",
+      "SSE3",     "SSSE3", "SSSE3MMX",  "SSE4",         "SSE42",        "POPCNT",     "LZCNT",
+      "BMI1",     "BMI2",  "ADOX_ADCX", "MOVBE",        "PREFETCH_NOP", "CLFSH",      "LFENCE"};
   const auto& table = doppel::frontend::Translators();
   unsigned total = 0, done = 0;
   std::printf("%-14s %5s %5s  missing\n", "ISA set", "impl", "total");
