@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "linux-user/strace.h"
 #include "linux-user/syscalls.h"
 
 namespace doppel::linux_user {
@@ -35,16 +36,17 @@ void BecomeChild(Process& p, uint64_t flags, uint64_t newsp, uint64_t child_tid,
   if (flags & CLONE_CHILD_CLEARTID) p.clear_child_tid = child_tid;
 }
 
-int64_t DoFork(Process& p, uint64_t flags, uint64_t newsp, uint64_t parent_tid,
-               uint64_t child_tid, uint64_t tls) {
+int64_t DoFork(Process& p, uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t child_tid,
+               uint64_t tls) {
   // Threads need a second Machine sharing this address space: not emulated yet. CLONE_VM with
   // CLONE_VFORK (posix_spawn) is a fork whose child only execs or exits, so a copy is as good.
   if (flags & (CLONE_THREAD | CLONE_SIGHAND)) return -ENOSYS;
   if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) return -ENOSYS;
   fflush(nullptr);
   int exit_signal = static_cast<int>(flags & kCsignal);
-  pid_t pid = exit_signal == SIGCHLD ? fork()
-                                     : static_cast<pid_t>(syscall(SYS_clone, exit_signal, 0, 0, 0, 0));
+  pid_t pid = exit_signal == SIGCHLD
+                  ? fork()
+                  : static_cast<pid_t>(syscall(SYS_clone, exit_signal, 0, 0, 0, 0));
   if (pid < 0) return -errno;
   if (pid == 0) {
     BecomeChild(p, flags, newsp, child_tid, tls);
@@ -133,6 +135,37 @@ DOPPEL_SYSCALL(SysWait4) {
   return r;
 }
 
+// i386: waitpid, and wait4 whose struct rusage has 32-bit longs and timevals.
+DOPPEL_SYSCALL(Sys32Waitpid) {
+  const uint64_t args[4] = {a[0], a[1], a[2], 0};
+  return SysWait4(p, args);
+}
+
+DOPPEL_SYSCALL(Sys32Wait4) {
+  int status = 0;
+  rusage ru;
+  pid_t r = wait4(static_cast<pid_t>(a[0]), &status, static_cast<int>(a[2]), a[3] ? &ru : nullptr);
+  if (r < 0) return -errno;
+  if (r > 0 && a[1] && !p.Put<int32_t>(a[1], status)) return -EFAULT;
+  if (r > 0 && a[3]) {
+    int32_t ru32[18];
+    ru32[0] = static_cast<int32_t>(ru.ru_utime.tv_sec);
+    ru32[1] = static_cast<int32_t>(ru.ru_utime.tv_usec);
+    ru32[2] = static_cast<int32_t>(ru.ru_stime.tv_sec);
+    ru32[3] = static_cast<int32_t>(ru.ru_stime.tv_usec);
+    const long* rest = &ru.ru_maxrss;  // the 14 longs after the two timevals
+    for (int i = 0; i < 14; ++i) ru32[4 + i] = static_cast<int32_t>(rest[i]);
+    if (!p.Put(a[3], ru32)) return -EFAULT;
+  }
+  return r;
+}
+
+// i386 argument order: flags, newsp, parent_tid, tls (a user_desc), child_tid. A new TLS
+// descriptor only matters to threads, which are not emulated.
+DOPPEL_SYSCALL(Sys32Clone) {
+  return DoFork(p, a[0] & ~static_cast<uint64_t>(CLONE_SETTLS), a[1], a[2], a[4], 0);
+}
+
 DOPPEL_SYSCALL(SysWaitid) {
   siginfo_t info;
   memset(&info, 0, sizeof info);
@@ -186,6 +219,12 @@ DOPPEL_SYSCALL(SysExecve) {
   for (std::string& s : envp) host_envp.push_back(s.data());
   host_envp.push_back(nullptr);
 
+  if (p.options().strace) {
+    // A successful execve does not return to be traced: show it as strace does, before.
+    const uint64_t nr = p.is32 ? 11 : 59;
+    const SyscallDef* def = p.is32 ? LookupSyscallI386(nr) : LookupSyscallX86_64(nr);
+    TraceSyscall(p.options().trace_out, p, nr, def, a, 0, true);
+  }
   fflush(nullptr);
   // doppel ignores SIGPIPE for itself; the new program must inherit the guest's disposition.
   const bool guest_ignores_pipe = p.sigactions[SIGPIPE].handler == 1;

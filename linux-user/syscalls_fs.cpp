@@ -249,8 +249,8 @@ DOPPEL_SYSCALL(SysLinkat) {
   std::string from, to;
   if (int64_t e = GuestPath(p, a[1], &from)) return e;
   if (int64_t e = GuestPath(p, a[3], &to)) return e;
-  return HostResult(linkat(static_cast<int>(a[0]), from.c_str(), static_cast<int>(a[2]),
-                           to.c_str(), static_cast<int>(a[4])));
+  return HostResult(linkat(static_cast<int>(a[0]), from.c_str(), static_cast<int>(a[2]), to.c_str(),
+                           static_cast<int>(a[4])));
 }
 
 }  // namespace doppel::linux_user

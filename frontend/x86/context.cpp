@@ -33,13 +33,27 @@ unsigned SegIndex(ZydisRegister seg) {
 
 }  // namespace
 
+static bool IsGpr(ZydisRegister r) {
+  ZydisRegisterClass c = ZydisRegisterGetClass(r);
+  return c == ZYDIS_REGCLASS_GPR8 || c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32 ||
+         c == ZYDIS_REGCLASS_GPR64;
+}
+
 Value Context::ReadReg(ZydisRegister r) {
+  if (!IsGpr(r)) {  // e.g. a segment register: not emulated yet, the instruction becomes #UD
+    unsupported = true;
+    return ir.Const(ir::Type::kI16, 0);
+  }
   if (IsHigh8(r)) return ir.GetRegHi8(r - ZYDIS_REGISTER_AH);
   unsigned bits = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
   return ir.GetReg(ir::IntType(bits), GprIndex(r));
 }
 
 void Context::WriteReg(ZydisRegister r, Value v) {
+  if (!IsGpr(r)) {
+    unsupported = true;
+    return;
+  }
   if (IsHigh8(r)) {
     ir.SetRegHi8(r - ZYDIS_REGISTER_AH, v);
     return;

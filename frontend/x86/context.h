@@ -24,6 +24,9 @@ class Context {
 
   ir::Emitter& ir;
   const Insn& insn;
+  // Set by operand helpers for operands doppel does not emulate (e.g. segment registers): the
+  // translation loop then drops the instruction's IR and raises #UD in its place.
+  bool unsupported = false;
 
   const ZydisDecodedOperand& Op(unsigned i) const { return insn.ops[i]; }
   ir::Type OpType(unsigned i) const { return ir::IntType(insn.ops[i].size); }

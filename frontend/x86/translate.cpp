@@ -71,7 +71,14 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
       break;
     }
     Context ctx(emitter, insn);
+    const size_t mark = out.insts.size();
     fn(ctx);
+    if (ctx.unsupported) {
+      out.insts.resize(mark);
+      out.term = ir::Terminal{};
+      emitter.Exit(ir::ExitReason::kException, pc, ir::kInvalidOpcode);
+      break;
+    }
     out.guest_insns++;
     out.guest_bytes += insn.d.length;
     pc = insn.next_pc;

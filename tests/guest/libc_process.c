@@ -104,9 +104,20 @@ static void Pipes(void) {
   waitpid(pid, &status, 0);
   printf("child signaled=%d sig=%d\n", WIFSIGNALED(status), WTERMSIG(status));
   pid = fork();
-  if (pid == 0) *(volatile int*)0 = 0;
+  if (pid == 0) {
+    signal(SIGSEGV, SIG_DFL);  // the handler above would jump back into the parent's code
+    *(volatile int*)0 = 0;
+  }
   waitpid(pid, &status, 0);
   printf("child segv=%d\n", WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+  pid = fork();
+  if (pid == 0) {
+    for (;;) pause();
+  }
+  kill(pid, SIGUSR2);
+  waitpid(pid, &status, 0);
+  printf("killed other=%d\n", WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR2);
+  printf("pgid=%d sid=%d\n", getpgid(0) == getpgrp(), getsid(0) > 0);
 }
 
 static void Exec(const char* self) {

@@ -31,6 +31,7 @@ f() { return 7; }; f; echo "func=$?"
 case abc in a*) echo case-ok ;; *) echo case-bad ;; esac
 echo a b c | { read p q r; echo "$r$q$p"; }
 false | true; echo "pipe=$?"
+set -o pipefail; yes | head -2; echo "sigpipe=$?"; set +o pipefail
 echo "== inputs"
 seq 1 300 > nums
 printf 'pear:3\napple:10\nfig:7\napple:2\npear:1\n' > fruit
@@ -105,9 +106,10 @@ TEST_P(BusyboxRun, AppletScriptMatchesNative) {
   mkdir(root.c_str(), 0755);
   mkdir(bin.c_str(), 0755);
   for (const char* applet :
-       {"sh", "echo", "seq", "sort", "uniq", "wc", "awk", "sed", "grep", "sha256sum", "md5sum",
-        "gzip", "gunzip", "tar", "find", "ls", "cat", "cut", "tr", "expr", "printf", "date",
-        "head", "mkdir", "true", "false", "chmod", "cp", "readlink"}) {
+       {"sh",   "echo",      "seq",    "sort", "uniq",     "wc",   "awk",  "sed",
+        "grep", "sha256sum", "md5sum", "gzip", "gunzip",   "tar",  "find", "ls",
+        "cat",  "cut",       "tr",     "expr", "printf",   "date", "head", "mkdir",
+        "true", "false",     "chmod",  "cp",   "readlink", "yes"}) {
     ASSERT_EQ(symlink(kBusybox, (bin + "/" + applet).c_str()), 0) << applet;
   }
   ASSERT_EQ(symlink(kBusybox, (root + "/busybox").c_str()), 0);
@@ -116,8 +118,8 @@ TEST_P(BusyboxRun, AppletScriptMatchesNative) {
   auto run = [&](const std::string& runner) {
     Shell("rm -rf " + work);
     mkdir(work.c_str(), 0755);
-    return Shell("env -i PATH=" + bin + " LC_ALL=C TZ=UTC " + runner + " " + bin + "/sh " +
-                 script + " " + work + " " + bin);
+    return Shell("env -i PATH=" + bin + " LC_ALL=C TZ=UTC " + runner + " " + bin + "/sh " + script +
+                 " " + work + " " + bin);
   };
   Result native = run("");
   Result emulated = run(std::string(DOPPEL_BINARY) + " run --engine " + EngineName(GetParam()));

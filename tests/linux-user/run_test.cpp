@@ -178,6 +178,9 @@ TEST_P(LinuxUserRun, I386Basics) {
   Shell("rm -rf " + dir);
 }
 
+// i386: fork, waitpid, wait4's 32-bit rusage, execve with 4-byte argv/envp pointers, pipes.
+TEST_P(LinuxUserRun, I386ForkExecWait) { ExpectSameAsNative(Build32("process32"), ""); }
+
 TEST_P(LinuxUserRun, TlsThroughArchPrctl) {
   for (bool pie : {false, true}) ExpectSameAsNative(Build("tls", pie), "");
 }
@@ -317,7 +320,8 @@ TEST_F(LinuxUserBadInput, DynamicProgramRunsThroughItsInterpreter) {
   Result native = Shell("/bin/echo dynamic hello");
   for (const char* engine : {"interp", "jit"}) {
     if (std::string(engine) == "jit" && !JitAvailable()) continue;
-    Result r = Shell(std::string(DOPPEL_BINARY) + " run --engine " + engine + " /bin/echo dynamic hello");
+    Result r =
+        Shell(std::string(DOPPEL_BINARY) + " run --engine " + engine + " /bin/echo dynamic hello");
     EXPECT_EQ(r.status, native.status) << engine << ": " << r.out;
     EXPECT_EQ(r.out, native.out) << engine;
   }
