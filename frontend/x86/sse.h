@@ -3,6 +3,59 @@
 #pragma once
 #include "frontend/x86/context.h"
 
+// Integer operations whose MMX and SSE2 forms run the same vector op (on 64 or 128 bits), as
+// X(MNEMONIC, VecOp) lists for the two register tables (sse_int.cpp, mmx.cpp).
+#define DOPPEL_SHARED_INT_BINARY_OPS(X) \
+  X(PADDB, Paddb)                       \
+  X(PADDW, Paddw)                       \
+  X(PADDD, Paddd)                       \
+  X(PADDQ, Paddq)                       \
+  X(PSUBB, Psubb)                       \
+  X(PSUBW, Psubw)                       \
+  X(PSUBD, Psubd)                       \
+  X(PSUBQ, Psubq)                       \
+  X(PADDSB, Paddsb)                     \
+  X(PADDSW, Paddsw)                     \
+  X(PADDUSB, Paddusb)                   \
+  X(PADDUSW, Paddusw)                   \
+  X(PSUBSB, Psubsb)                     \
+  X(PSUBSW, Psubsw)                     \
+  X(PSUBUSB, Psubusb)                   \
+  X(PSUBUSW, Psubusw)                   \
+  X(PMULLW, Pmullw)                     \
+  X(PMULHW, Pmulhw)                     \
+  X(PMULHUW, Pmulhuw)                   \
+  X(PMULUDQ, Pmuludq)                   \
+  X(PMADDWD, Pmaddwd)                   \
+  X(PAVGB, Pavgb)                       \
+  X(PAVGW, Pavgw)                       \
+  X(PSADBW, Psadbw)                     \
+  X(PMINUB, Pminub)                     \
+  X(PMAXUB, Pmaxub)                     \
+  X(PMINSW, Pminsw)                     \
+  X(PMAXSW, Pmaxsw)                     \
+  X(PCMPEQB, Pcmpeqb)                   \
+  X(PCMPEQW, Pcmpeqw)                   \
+  X(PCMPEQD, Pcmpeqd)                   \
+  X(PCMPGTB, Pcmpgtb)                   \
+  X(PCMPGTW, Pcmpgtw)                   \
+  X(PCMPGTD, Pcmpgtd)                   \
+  X(PAND, Pand)                         \
+  X(PANDN, Pandn)                       \
+  X(POR, Por)                           \
+  X(PXOR, Pxor)
+
+// Shifts by register or immediate: X(MNEMONIC, VecOp) uses VecOp and VecOp##Imm.
+#define DOPPEL_SHARED_INT_SHIFT_OPS(X) \
+  X(PSLLW, Psllw)                      \
+  X(PSLLD, Pslld)                      \
+  X(PSLLQ, Psllq)                      \
+  X(PSRLW, Psrlw)                      \
+  X(PSRLD, Psrld)                      \
+  X(PSRLQ, Psrlq)                      \
+  X(PSRAW, Psraw)                      \
+  X(PSRAD, Psrad)
+
 namespace doppel::frontend::sse {
 
 inline bool IsXmm(const ZydisDecodedOperand& op) {

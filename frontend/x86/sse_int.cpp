@@ -32,52 +32,12 @@ void ByteShift(Context& c) {
 
 void RegisterSseInt(TranslatorTable& t) {
   using sse::Binary;
-  t.Add(ZYDIS_MNEMONIC_PADDB, Binary<VecOp::kPaddb>);
-  t.Add(ZYDIS_MNEMONIC_PADDW, Binary<VecOp::kPaddw>);
-  t.Add(ZYDIS_MNEMONIC_PADDD, Binary<VecOp::kPaddd>);
-  t.Add(ZYDIS_MNEMONIC_PADDQ, Binary<VecOp::kPaddq>);
-  t.Add(ZYDIS_MNEMONIC_PSUBB, Binary<VecOp::kPsubb>);
-  t.Add(ZYDIS_MNEMONIC_PSUBW, Binary<VecOp::kPsubw>);
-  t.Add(ZYDIS_MNEMONIC_PSUBD, Binary<VecOp::kPsubd>);
-  t.Add(ZYDIS_MNEMONIC_PSUBQ, Binary<VecOp::kPsubq>);
-  t.Add(ZYDIS_MNEMONIC_PADDSB, Binary<VecOp::kPaddsb>);
-  t.Add(ZYDIS_MNEMONIC_PADDSW, Binary<VecOp::kPaddsw>);
-  t.Add(ZYDIS_MNEMONIC_PADDUSB, Binary<VecOp::kPaddusb>);
-  t.Add(ZYDIS_MNEMONIC_PADDUSW, Binary<VecOp::kPaddusw>);
-  t.Add(ZYDIS_MNEMONIC_PSUBSB, Binary<VecOp::kPsubsb>);
-  t.Add(ZYDIS_MNEMONIC_PSUBSW, Binary<VecOp::kPsubsw>);
-  t.Add(ZYDIS_MNEMONIC_PSUBUSB, Binary<VecOp::kPsubusb>);
-  t.Add(ZYDIS_MNEMONIC_PSUBUSW, Binary<VecOp::kPsubusw>);
-  t.Add(ZYDIS_MNEMONIC_PMULLW, Binary<VecOp::kPmullw>);
-  t.Add(ZYDIS_MNEMONIC_PMULHW, Binary<VecOp::kPmulhw>);
-  t.Add(ZYDIS_MNEMONIC_PMULHUW, Binary<VecOp::kPmulhuw>);
-  t.Add(ZYDIS_MNEMONIC_PMULUDQ, Binary<VecOp::kPmuludq>);
-  t.Add(ZYDIS_MNEMONIC_PMADDWD, Binary<VecOp::kPmaddwd>);
-  t.Add(ZYDIS_MNEMONIC_PAVGB, Binary<VecOp::kPavgb>);
-  t.Add(ZYDIS_MNEMONIC_PAVGW, Binary<VecOp::kPavgw>);
-  t.Add(ZYDIS_MNEMONIC_PSADBW, Binary<VecOp::kPsadbw>);
-  t.Add(ZYDIS_MNEMONIC_PMINUB, Binary<VecOp::kPminub>);
-  t.Add(ZYDIS_MNEMONIC_PMAXUB, Binary<VecOp::kPmaxub>);
-  t.Add(ZYDIS_MNEMONIC_PMINSW, Binary<VecOp::kPminsw>);
-  t.Add(ZYDIS_MNEMONIC_PMAXSW, Binary<VecOp::kPmaxsw>);
-  t.Add(ZYDIS_MNEMONIC_PCMPEQB, Binary<VecOp::kPcmpeqb>);
-  t.Add(ZYDIS_MNEMONIC_PCMPEQW, Binary<VecOp::kPcmpeqw>);
-  t.Add(ZYDIS_MNEMONIC_PCMPEQD, Binary<VecOp::kPcmpeqd>);
-  t.Add(ZYDIS_MNEMONIC_PCMPGTB, Binary<VecOp::kPcmpgtb>);
-  t.Add(ZYDIS_MNEMONIC_PCMPGTW, Binary<VecOp::kPcmpgtw>);
-  t.Add(ZYDIS_MNEMONIC_PCMPGTD, Binary<VecOp::kPcmpgtd>);
-  t.Add(ZYDIS_MNEMONIC_PAND, Binary<VecOp::kPand>);
-  t.Add(ZYDIS_MNEMONIC_PANDN, Binary<VecOp::kPandn>);
-  t.Add(ZYDIS_MNEMONIC_POR, Binary<VecOp::kPor>);
-  t.Add(ZYDIS_MNEMONIC_PXOR, Binary<VecOp::kPxor>);
-  t.Add(ZYDIS_MNEMONIC_PSLLW, Shift<VecOp::kPsllw, VecOp::kPsllwImm>);
-  t.Add(ZYDIS_MNEMONIC_PSLLD, Shift<VecOp::kPslld, VecOp::kPslldImm>);
-  t.Add(ZYDIS_MNEMONIC_PSLLQ, Shift<VecOp::kPsllq, VecOp::kPsllqImm>);
-  t.Add(ZYDIS_MNEMONIC_PSRLW, Shift<VecOp::kPsrlw, VecOp::kPsrlwImm>);
-  t.Add(ZYDIS_MNEMONIC_PSRLD, Shift<VecOp::kPsrld, VecOp::kPsrldImm>);
-  t.Add(ZYDIS_MNEMONIC_PSRLQ, Shift<VecOp::kPsrlq, VecOp::kPsrlqImm>);
-  t.Add(ZYDIS_MNEMONIC_PSRAW, Shift<VecOp::kPsraw, VecOp::kPsrawImm>);
-  t.Add(ZYDIS_MNEMONIC_PSRAD, Shift<VecOp::kPsrad, VecOp::kPsradImm>);
+#define DOPPEL_ADD_BINARY(m, op) t.Add(ZYDIS_MNEMONIC_##m, Binary<VecOp::k##op>);
+  DOPPEL_SHARED_INT_BINARY_OPS(DOPPEL_ADD_BINARY)
+#undef DOPPEL_ADD_BINARY
+#define DOPPEL_ADD_SHIFT(m, op) t.Add(ZYDIS_MNEMONIC_##m, Shift<VecOp::k##op, VecOp::k##op##Imm>);
+  DOPPEL_SHARED_INT_SHIFT_OPS(DOPPEL_ADD_SHIFT)
+#undef DOPPEL_ADD_SHIFT
   t.Add(ZYDIS_MNEMONIC_PSLLDQ, ByteShift<VecOp::kPslldq>);
   t.Add(ZYDIS_MNEMONIC_PSRLDQ, ByteShift<VecOp::kPsrldq>);
   t.Add(ZYDIS_MNEMONIC_PACKSSWB, Binary<VecOp::kPacksswb>);

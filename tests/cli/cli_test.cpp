@@ -7,24 +7,15 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/shell.h"
+
 namespace doppel {
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;  // stdout and stderr together
-};
+using Result = test::ShellResult;
 
 Result RunDoppel(const std::string& args) {
-  std::string cmd = std::string(DOPPEL_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
+  return test::Shell(std::string(DOPPEL_BINARY) + " " + args);
 }
 
 size_t Lines(const std::string& s) {

@@ -13,6 +13,7 @@
 
 #include "runtime/machine.h"
 #include "tests/support/engines.h"
+#include "tests/support/shell.h"
 
 namespace doppel {
 namespace {
@@ -76,22 +77,8 @@ cp "$2/../busybox" busybox && ./busybox echo exec-ok && ./busybox sh -c 'exit 6'
 exit 3
 )SH";
 
-struct Result {
-  int status = -1;
-  std::string out;
-};
-
-Result Shell(const std::string& cmd) {
-  Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
+using Result = test::ShellResult;
+using test::Shell;
 
 class BusyboxRun : public testing::TestWithParam<Engine> {};
 

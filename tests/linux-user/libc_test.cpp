@@ -13,45 +13,20 @@
 
 #include "runtime/machine.h"
 #include "tests/support/engines.h"
+#include "tests/support/shell.h"
 
 namespace doppel {
 namespace {
 
-struct Result {
-  int status = -1;  // exit status, or 128 + signal
-  std::string out;  // stdout and stderr together
-};
-
-Result Shell(const std::string& cmd) {
-  Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
-
-std::string SourceDir() {
-  std::string f = __FILE__;  // .../tests/linux-user/libc_test.cpp
-  return f.substr(0, f.rfind("/tests/")) + "/tests/guest";
-}
-
-std::string GuestDir() { return std::string(DOPPEL_GUEST_DIR) + "/linux-user"; }
-
-time_t MTime(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? st.st_mtime : 0;
-}
+using Result = test::ShellResult;
+using test::Shell;
 
 // Builds tests/guest/NAME.c against the static glibc once; the rename keeps parallel tests safe.
 std::string BuildStatic(const std::string& name) {
-  std::string src = SourceDir() + "/" + name + ".c";
-  std::string out = GuestDir() + "/" + name;
-  if (MTime(out) >= MTime(src) && MTime(src) != 0) return out;
-  mkdir(GuestDir().c_str(), 0755);
+  std::string src = test::GuestSourceDir() + "/" + name + ".c";
+  std::string out = test::LinuxUserGuestDir() + "/" + name;
+  if (test::MTime(out) >= test::MTime(src) && test::MTime(src) != 0) return out;
+  mkdir(test::LinuxUserGuestDir().c_str(), 0755);
   std::string tmp = out + ".tmp." + std::to_string(getpid());
   std::string cmd = "gcc -m64 -static -O1 -Wall -o " + tmp + " " + src + " -lm";
   Result r = Shell(cmd);
@@ -79,7 +54,8 @@ TEST_P(LibcRun, FormattingStringsMallocQsortSetjmp) {
 }
 
 TEST_P(LibcRun, FaultsFilesPipesForkExecMmap) {
-  std::string dir = GuestDir() + "/libc-" + EngineName(GetParam()) + "-" + std::to_string(getpid());
+  std::string dir = test::LinuxUserGuestDir() + "/libc-" + EngineName(GetParam()) + "-" +
+                    std::to_string(getpid());
   mkdir(dir.c_str(), 0755);
   ExpectSameAsNative(BuildStatic("libc_process"), dir);
   Shell("rm -rf " + dir);

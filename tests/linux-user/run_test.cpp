@@ -16,47 +16,22 @@
 
 #include "runtime/machine.h"
 #include "tests/support/engines.h"
+#include "tests/support/shell.h"
 
 namespace doppel {
 namespace {
 
-struct Result {
-  int status = -1;  // exit status, or 128 + signal as a shell reports it
-  std::string out;  // stdout and stderr together
-};
-
-Result Shell(const std::string& cmd) {
-  Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
-
-std::string SourceDir() {
-  std::string f = __FILE__;  // .../tests/linux-user/run_test.cpp
-  return f.substr(0, f.rfind("/tests/")) + "/tests/guest";
-}
-
-std::string GuestDir() { return std::string(DOPPEL_GUEST_DIR) + "/linux-user"; }
-
-time_t MTime(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? st.st_mtime : 0;
-}
+using Result = test::ShellResult;
+using test::Shell;
 
 // Builds tests/guest/NAME.c (and nolibc.h) into the build tree once; the rename makes parallel
 // test processes safe.
 std::string Build(const std::string& name, bool pie) {
-  std::string src = SourceDir() + "/" + name + ".c";
-  std::string out = GuestDir() + "/" + name + (pie ? "-pie" : "");
-  time_t newest = std::max(MTime(src), MTime(SourceDir() + "/nolibc.h"));
-  if (MTime(out) >= newest && newest != 0) return out;
-  mkdir(GuestDir().c_str(), 0755);
+  std::string src = test::GuestSourceDir() + "/" + name + ".c";
+  std::string out = test::LinuxUserGuestDir() + "/" + name + (pie ? "-pie" : "");
+  time_t newest = std::max(test::MTime(src), test::MTime(test::GuestSourceDir() + "/nolibc.h"));
+  if (test::MTime(out) >= newest && newest != 0) return out;
+  mkdir(test::LinuxUserGuestDir().c_str(), 0755);
   std::string tmp = out + ".tmp." + std::to_string(getpid());
   std::string cmd = std::string("gcc ") + (pie ? "-static-pie -fpie" : "-static -fno-pie -no-pie") +
                     " -nostdlib -O1 -fno-builtin -mgeneral-regs-only -fno-stack-protector"
@@ -70,11 +45,11 @@ std::string Build(const std::string& name, bool pie) {
 
 // tests/guest/NAME.c as a freestanding i386 program (nolibc32.h).
 std::string Build32(const std::string& name) {
-  std::string src = SourceDir() + "/" + name + ".c";
-  std::string out = GuestDir() + "/" + name;
-  time_t newest = std::max(MTime(src), MTime(SourceDir() + "/nolibc32.h"));
-  if (MTime(out) >= newest && newest != 0) return out;
-  mkdir(GuestDir().c_str(), 0755);
+  std::string src = test::GuestSourceDir() + "/" + name + ".c";
+  std::string out = test::LinuxUserGuestDir() + "/" + name;
+  time_t newest = std::max(test::MTime(src), test::MTime(test::GuestSourceDir() + "/nolibc32.h"));
+  if (test::MTime(out) >= newest && newest != 0) return out;
+  mkdir(test::LinuxUserGuestDir().c_str(), 0755);
   std::string tmp = out + ".tmp." + std::to_string(getpid());
   std::string cmd =
       "gcc -m32 -static -nostdlib -fno-pie -no-pie -mgeneral-regs-only -O1 "
@@ -92,7 +67,7 @@ std::string Doppel(Engine e) {
 }
 
 std::string FreshDir(const std::string& tag) {
-  std::string d = GuestDir() + "/work-" + tag + "-" + std::to_string(getpid());
+  std::string d = test::LinuxUserGuestDir() + "/work-" + tag + "-" + std::to_string(getpid());
   Shell("rm -rf " + d);
   mkdir(d.c_str(), 0755);
   return d;
@@ -254,8 +229,8 @@ TEST(LinuxUserStrace, DecodesCallsAndResults) {
 class LinuxUserBadInput : public testing::Test {
  protected:
   static std::string Write(const std::string& name, const std::string& bytes) {
-    mkdir(GuestDir().c_str(), 0755);
-    std::string path = GuestDir() + "/bad-" + name + "-" + std::to_string(getpid());
+    mkdir(test::LinuxUserGuestDir().c_str(), 0755);
+    std::string path = test::LinuxUserGuestDir() + "/bad-" + name + "-" + std::to_string(getpid());
     std::ofstream(path, std::ios::binary) << bytes;
     chmod(path.c_str(), 0755);
     return path;
@@ -306,7 +281,7 @@ TEST_F(LinuxUserBadInput, Truncated) {
 TEST_F(LinuxUserBadInput, MissingFilesAndDirectories) {
   Expect("/nonexistent/program", 127, "'/nonexistent/program': not found");
   Expect("no-such-program-in-path-xyz", 127, "not found");
-  Expect(GuestDir(), 126, "is a directory");
+  Expect(test::LinuxUserGuestDir(), 126, "is a directory");
 }
 
 TEST_F(LinuxUserBadInput, MissingInterpreter) {
