@@ -36,11 +36,6 @@ Count ReadCount(Context& c, unsigned i, Type t) {
   return n;
 }
 
-// One flag as I1. (Emitter::GetFlag truncates to I1, which the verifier rejects for Trunc.)
-Value FlagBit(ir::Emitter& ir, uint64_t bit) {
-  return ir.CmpNe(ir.And(ir.GetFlags(), ir.Imm64(bit)), ir.Imm64(0));
-}
-
 Value Result(Context& c, Kind k, Value a, Value b, Value n, Value cf) {
   ir::Emitter& ir = c.ir;
   switch (k) {
@@ -89,7 +84,7 @@ void Shift(Context& c) {
     return;
   }
   constexpr bool kThroughCarry = kKind == Kind::kRcl || kKind == Kind::kRcr;
-  Value cf = kThroughCarry ? FlagBit(ir, ir::kCF) : ir::kNoValue;
+  Value cf = kThroughCarry ? ir.GetFlag(ir::kCF) : ir::kNoValue;
   Value r = Result(c, kKind, a, b, n.value, cf);
   Value flags;
   const unsigned w = ir::BitWidth(t);

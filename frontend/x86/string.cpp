@@ -29,11 +29,6 @@ ZydisRegister SourceSegment(Context& c) {
   return ZYDIS_REGISTER_DS;
 }
 
-// One flag as I1. (Emitter::GetFlag truncates to I1, which the verifier rejects for Trunc.)
-Value FlagBit(ir::Emitter& ir, uint64_t bit) {
-  return ir.CmpNe(ir.And(ir.GetFlags(), ir.Imm64(bit)), ir.Imm64(0));
-}
-
 template <Str kStr>
 void StringOp(Context& c) {
   // MOVSD and CMPSD share their mnemonics with SSE2 instructions in map 0F (sse_move.cpp,
@@ -63,7 +58,7 @@ void StringOp(Context& c) {
     ir.SideExit(ir.CmpEq(count, ir.Const(at, 0)), c.insn.next_pc);
   }
   const uint64_t size = ir::BitWidth(t) / 8;
-  Value step = ir.Select(FlagBit(ir, ir::kDF), ir.Const(at, 0 - size), ir.Const(at, size));
+  Value step = ir.Select(ir.GetFlag(ir::kDF), ir.Const(at, 0 - size), ir.Const(at, size));
   Value si = kUsesSource ? ir.GetReg(at, kRsi) : ir::kNoValue;
   Value di = kUsesDest ? ir.GetReg(at, kRdi) : ir::kNoValue;
 
