@@ -25,6 +25,8 @@ struct Helpers {
   // A load writes the slot (zero-extended) only when every byte was read.
   void (*vload)(CpuState*, uint64_t addr, uint32_t mem_imm, uint64_t pc);
   void (*vstore)(CpuState*, uint64_t addr, uint32_t mem_imm, uint64_t pc);
+  // A sensitive instruction (ir::SystemOp in imm, see ir/system.h); raises guest exceptions.
+  uint64_t (*system)(CpuState*, uint64_t imm, uint64_t a, uint64_t b, uint64_t pc);
 };
 inline uint32_t PackDiv(DivKind k, unsigned bits) { return static_cast<uint32_t>(k) << 8 | bits; }
 

@@ -68,5 +68,9 @@ void Emitter::Exit(ExitReason reason, uint64_t pc, uint32_t vector, uint32_t err
   b_.term.vector = vector;
   b_.term.error_code = error_code;
 }
+void Emitter::ExitTo(ExitReason reason, Value rip) {
+  Exit(reason, 0);
+  b_.term.value = rip;
+}
 
 }  // namespace doppel::ir

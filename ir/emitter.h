@@ -57,9 +57,10 @@ class Emitter {
 #define DOPPEL_BINOP(name) \
   Value name(Value a, Value b) { return Emit(Opcode::k##name, TypeOf(a), a, b); }
   DOPPEL_BINOP(Add)
-  DOPPEL_BINOP(Sub) DOPPEL_BINOP(And) DOPPEL_BINOP(Or) DOPPEL_BINOP(Xor) DOPPEL_BINOP(Mul)
-      DOPPEL_BINOP(UMulHi) DOPPEL_BINOP(SMulHi) DOPPEL_BINOP(Shl) DOPPEL_BINOP(Shr)
-          DOPPEL_BINOP(Sar) DOPPEL_BINOP(Rol) DOPPEL_BINOP(Ror)
+  DOPPEL_BINOP(Sub)
+  DOPPEL_BINOP(And) DOPPEL_BINOP(Or) DOPPEL_BINOP(Xor) DOPPEL_BINOP(Mul) DOPPEL_BINOP(UMulHi)
+      DOPPEL_BINOP(SMulHi) DOPPEL_BINOP(Shl) DOPPEL_BINOP(Shr) DOPPEL_BINOP(Sar) DOPPEL_BINOP(Rol)
+          DOPPEL_BINOP(Ror)
 #undef DOPPEL_BINOP
               Value Not(Value a) {
     return Emit(Opcode::kNot, TypeOf(a), a);
@@ -94,17 +95,17 @@ class Emitter {
 #define DOPPEL_FLAGS3(name) \
   Value name(Value a, Value b, Value c) { return Emit(Opcode::k##name, Type::kI64, a, b, c); }
   DOPPEL_FLAGS2(FlagsAdd)
-  DOPPEL_FLAGS2(FlagsSub) DOPPEL_FLAGS3(FlagsAdc) DOPPEL_FLAGS3(FlagsSbb) DOPPEL_FLAGS1(FlagsLogic)
-      DOPPEL_FLAGS1(FlagsInc) DOPPEL_FLAGS1(FlagsDec) DOPPEL_FLAGS2(FlagsShl)
-          DOPPEL_FLAGS2(FlagsShr) DOPPEL_FLAGS2(FlagsSar) DOPPEL_FLAGS2(FlagsRol)
-              DOPPEL_FLAGS2(FlagsRor) DOPPEL_FLAGS3(FlagsRcl) DOPPEL_FLAGS3(FlagsRcr)
-                  DOPPEL_FLAGS3(FlagsShld) DOPPEL_FLAGS3(FlagsShrd) DOPPEL_FLAGS2(FlagsUMul)
-                      DOPPEL_FLAGS2(FlagsSMul)
+  DOPPEL_FLAGS2(FlagsSub)
+  DOPPEL_FLAGS3(FlagsAdc) DOPPEL_FLAGS3(FlagsSbb) DOPPEL_FLAGS1(FlagsLogic) DOPPEL_FLAGS1(FlagsInc)
+      DOPPEL_FLAGS1(FlagsDec) DOPPEL_FLAGS2(FlagsShl) DOPPEL_FLAGS2(FlagsShr)
+          DOPPEL_FLAGS2(FlagsSar) DOPPEL_FLAGS2(FlagsRol) DOPPEL_FLAGS2(FlagsRor)
+              DOPPEL_FLAGS3(FlagsRcl) DOPPEL_FLAGS3(FlagsRcr) DOPPEL_FLAGS3(FlagsShld)
+                  DOPPEL_FLAGS3(FlagsShrd) DOPPEL_FLAGS2(FlagsUMul) DOPPEL_FLAGS2(FlagsSMul)
 #undef DOPPEL_FLAGS1
 #undef DOPPEL_FLAGS2
 #undef DOPPEL_FLAGS3
 
-                          Value Load(Type t, Value addr) {
+                      Value Load(Type t, Value addr) {
     return Emit(Opcode::kLoad, t, addr);
   }
   void Store(Value addr, Value v) { Emit(Opcode::kStore, Type::kVoid, addr, v); }
@@ -112,6 +113,9 @@ class Emitter {
     Emit(Opcode::kSideExit, Type::kVoid, cond, kNoValue, kNoValue, pc);
   }
   void Cpuid() { Emit(Opcode::kCpuid, Type::kVoid); }
+  Value System(uint64_t imm, Value a, Value b) {
+    return Emit(Opcode::kSystem, Type::kI64, a, b, kNoValue, imm);
+  }
   Value Rdtsc() { return Emit(Opcode::kRdtsc, Type::kI64); }
 
   // SSE state (ir/vector.h: slots, vecops and the imm packing).
@@ -158,6 +162,8 @@ class Emitter {
   void CondLink(Value cond, uint64_t pc_true, uint64_t pc_false);
   void Indirect(Value target);
   void Exit(ExitReason reason, uint64_t pc, uint32_t vector = 0, uint32_t error_code = 0);
+  // Leaves the block with RIP = rip (an I64 value computed in the block).
+  void ExitTo(ExitReason reason, Value rip);
   bool HasTerminal() const { return b_.term.kind != Terminal::Kind::kNone; }
 
  private:

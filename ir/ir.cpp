@@ -56,6 +56,7 @@ const char* ExitReasonName(ExitReason r) {
     case ExitReason::kSyscall: return "syscall";
     case ExitReason::kBudget: return "budget";
     case ExitReason::kSmcRestart: return "smc-restart";
+    case ExitReason::kDispatch: return "dispatch";
   }
   return "?";
 }

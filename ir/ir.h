@@ -117,13 +117,15 @@ enum class ExitReason : uint32_t {
   kSyscall,     // SYSCALL (process mode hands it to the OS layer)
   kBudget,      // instruction budget exhausted at block entry
   kSmcRestart,  // a store hit the running block's own code: re-run that instruction alone
+  kDispatch,  // state translated code depends on changed (mode, CS, paging, IF): look RIP up again
 };
 const char* ExitReasonName(ExitReason r);
 
 struct Terminal {
   enum class Kind : uint8_t { kNone, kLink, kCondLink, kIndirect, kExit };
   Kind kind = Kind::kNone;
-  Value value = kNoValue;                 // kCondLink: I1 condition; kIndirect: I64 target
+  // kCondLink: I1 condition; kIndirect: I64 target; kExit: I64 RIP replacing pc when present
+  Value value = kNoValue;
   uint64_t pc = 0;                        // kLink target, kCondLink target if true, kExit RIP
   uint64_t pc_false = 0;                  // kCondLink target if false
   ExitReason reason = ExitReason::kNone;  // kExit

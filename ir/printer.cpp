@@ -38,7 +38,8 @@ std::string Print(const Block& b) {
         in.op == Opcode::kGetRegHi8 || in.op == Opcode::kSetRegHi8 || in.op == Opcode::kSetFlags ||
         in.op == Opcode::kCond || in.op == Opcode::kGetSegBase || in.op == Opcode::kSideExit ||
         HasProp(in.op, kReadsVec | kWritesVec) || in.op == Opcode::kX87Op ||
-        in.op == Opcode::kX87Load || in.op == Opcode::kX87Store || in.op == Opcode::kX87ToGpr;
+        in.op == Opcode::kX87Load || in.op == Opcode::kX87Store || in.op == Opcode::kX87ToGpr ||
+        in.op == Opcode::kSystem;
     if (has_imm) Append(s, "%s #0x%" PRIx64, info.num_args ? "," : "", in.imm);
     s += "\n";
   }
@@ -51,8 +52,11 @@ std::string Print(const Block& b) {
       break;
     case Terminal::Kind::kIndirect: Append(s, "  -> indirect v%u\n", t.value); break;
     case Terminal::Kind::kExit:
-      Append(s, "  -> exit %s pc=0x%" PRIx64 " vector=%u error=%u\n", ExitReasonName(t.reason),
-             t.pc, t.vector, t.error_code);
+      if (t.value != kNoValue)
+        Append(s, "  -> exit %s pc=v%u\n", ExitReasonName(t.reason), t.value);
+      else
+        Append(s, "  -> exit %s pc=0x%" PRIx64 " vector=%u error=%u\n", ExitReasonName(t.reason),
+               t.pc, t.vector, t.error_code);
       break;
   }
   return s;

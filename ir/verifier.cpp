@@ -98,6 +98,7 @@ std::string Verify(const Block& b) {
     case Terminal::Kind::kExit:
       if (t.reason == ExitReason::kNone || t.reason == ExitReason::kLink)
         return "exit without a reason";
+      if (t.value != kNoValue) return check_value(Type::kI64);
       break;
     default: break;
   }

@@ -22,14 +22,15 @@ std::vector<TranslatedBlock::Exit> ExitsOf(const ir::Block& b) {
 
 size_t BlockCache::KeyHash::operator()(const Key& k) const { return XXH3_64bits(&k, sizeof k); }
 
-TranslatedBlock* BlockCache::Lookup(uint64_t pc, uint32_t mode) const {
-  auto it = blocks_.find(Key{pc, mode});
+TranslatedBlock* BlockCache::Lookup(uint64_t pc, uint32_t mode, uint64_t cs_base,
+                                    uint64_t phys_pc) const {
+  auto it = blocks_.find(Key{pc, mode, cs_base, phys_pc});
   return it == blocks_.end() ? nullptr : it->second.get();
 }
 
 TranslatedBlock* BlockCache::Insert(std::unique_ptr<TranslatedBlock> tb) {
   TranslatedBlock* raw = tb.get();
-  Key key{tb->guest_pc, tb->mode};
+  Key key{tb->guest_pc, tb->mode, tb->cs_base, tb->phys_pc};
   auto old = blocks_.find(key);
   if (old != blocks_.end()) {
     Unlink(old->second.get());

@@ -1,5 +1,6 @@
-// runtime/block_cache.h: translated blocks keyed by (guest PC, mode bits) through an XXH3 hash,
-// the chaining links between them, and invalidation by guest page.
+// runtime/block_cache.h: translated blocks keyed by (guest PC, mode bits, CS base, physical PC)
+// through an XXH3 hash, the chaining links between them, and invalidation by page (guest pages in
+// process mode, physical pages in system mode).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,7 +19,9 @@ struct TranslatedBlock {
   const uint8_t* host_entry = nullptr;  // first field: the JIT's jump-cache probe jumps through it
   uint64_t guest_pc = 0;
   uint32_t mode = 0;
-  uint64_t pages[2] = {};  // guest pages holding its code (same page twice if only one)
+  uint64_t cs_base = 0;    // system mode: code is at cs_base + guest_pc
+  uint64_t phys_pc = 0;    // system mode: physical address of the first byte (else guest_pc)
+  uint64_t pages[2] = {};  // pages holding its code (same page twice if only one)
   ir::Block ir;
 #if DOPPEL_HAVE_JIT
   x64::CompiledBlock jit;
@@ -38,7 +41,8 @@ std::vector<TranslatedBlock::Exit> ExitsOf(const ir::Block& b);
 
 class BlockCache {
  public:
-  TranslatedBlock* Lookup(uint64_t pc, uint32_t mode) const;
+  TranslatedBlock* Lookup(uint64_t pc, uint32_t mode, uint64_t cs_base = 0,
+                          uint64_t phys_pc = 0) const;
   TranslatedBlock* Insert(std::unique_ptr<TranslatedBlock> tb);
 
   // Links exit `index` of `from` to `to` (the caller patches host code when there is any).
@@ -59,6 +63,8 @@ class BlockCache {
   struct Key {
     uint64_t pc;
     uint64_t mode;
+    uint64_t cs_base;
+    uint64_t phys_pc;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {

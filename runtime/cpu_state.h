@@ -30,6 +30,49 @@ enum Gpr : unsigned {
 };
 enum SegIndex : unsigned { ES, CS, SS, DS, FS, GS };
 
+// A segment register's hidden part (the descriptor cache); the base lives in CpuState::seg_base
+// where translated code reads it.
+struct SegmentCache {
+  uint16_t selector = 0;
+  uint16_t attrs =
+      0;  // descriptor bits 40..55: type(4) S DPL(2) P | limit 19:16 (ignored) AVL L D/B G
+  uint32_t limit = 0xffff;
+};
+// Attribute bits of SegmentCache::attrs.
+enum SegAttr : uint16_t {
+  kSegAccessed = 1 << 0,
+  kSegWritable = 1 << 1,    // data; readable for code
+  kSegConforming = 1 << 2,  // code; expand-down for data
+  kSegCode = 1 << 3,
+  kSegS = 1 << 4,  // code/data (not system)
+  kSegPresent = 1 << 7,
+  kSegLong = 1 << 13,
+  kSegDb = 1 << 14,  // D (code: 32-bit default) / B (stack: 32-bit SP)
+  kSegGranularity = 1 << 15,
+};
+inline unsigned SegDpl(uint16_t attrs) { return (attrs >> 5) & 3; }
+
+// Privileged state, used in system mode (`doppel boot`). Process mode leaves it at reset values.
+struct SystemState {
+  SegmentCache seg[6];  // ES CS SS DS FS GS
+  SegmentCache ldtr, tr;
+  uint64_t ldtr_base = 0, tr_base = 0;
+  uint64_t gdtr_base = 0, idtr_base = 0;
+  uint32_t gdtr_limit = 0xffff, idtr_limit = 0x3ff;
+  uint64_t cr0 = 0x60000010;  // CD NW ET, as after reset
+  uint64_t cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
+  uint64_t efer = 0;
+  uint64_t dr[8] = {0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400};
+  uint32_t cpl = 0;
+  uint32_t halted = 0;
+  // Interrupts are inhibited until after the next instruction (STI, MOV SS, POP SS).
+  uint32_t interrupt_shadow = 0;
+  uint32_t pad = 0;
+  uint64_t star = 0, lstar = 0, cstar = 0, sfmask = 0, kernel_gs_base = 0;
+  uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+  uint64_t pat = 0x0007040600070406ull, tsc_aux = 0, misc_enable = 1;
+};
+
 constexpr unsigned kJumpCacheBits = 12;
 constexpr unsigned kJumpCacheSize = 1u << kJumpCacheBits;
 struct JumpCacheEntry {
@@ -66,6 +109,7 @@ struct CpuState {
   uint32_t mxcsr = 0x1f80;
   uint32_t mxcsr_scratch = 0;  // the JIT's ldmxcsr/stmxcsr operand
   X87State x87;                // runtime/x87_state.h
+  SystemState sys;
 };
 static_assert(offsetof(CpuState, vtmp) == offsetof(CpuState, xmm) + 16 * 16);
 

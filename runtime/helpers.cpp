@@ -7,6 +7,7 @@
 #include "backend/interp/semantics.h"
 #include "ir/vector.h"
 #include "runtime/machine_impl.h"
+#include "runtime/system_cpu.h"
 #include "runtime/x87.h"
 
 namespace doppel {
@@ -28,6 +29,7 @@ void RaisePageFault(CpuState* s, uint64_t addr, bool write, bool present, uint64
 
 uint64_t Load(CpuState* s, uint64_t addr, uint32_t size, uint64_t pc) {
   Machine::Impl* m = ImplOf(s);
+  if (m->config.system) return sys::SlowLoad(*m, addr, size, pc);
   uint64_t value = 0;
   for (uint32_t i = 0; i < size; ++i) {
     uint64_t a = addr + i;
@@ -46,6 +48,7 @@ uint64_t Load(CpuState* s, uint64_t addr, uint32_t size, uint64_t pc) {
 
 void Store(CpuState* s, uint64_t addr, uint64_t value, uint32_t size, uint64_t pc) {
   Machine::Impl* m = ImplOf(s);
+  if (m->config.system) return sys::SlowStore(*m, addr, value, size, pc);
   uint64_t first = addr & kPageMask, last = (addr + size - 1) & kPageMask;
   // Check every page before writing any byte, so a faulting store changes nothing.
   for (uint64_t page = first;; page += kPageSize) {
@@ -123,13 +126,18 @@ void Cpuid(CpuState* s) {
       break;
     default: break;
   }
+  if (ImplOf(s)->config.system) sys::AddSystemCpuid(leaf, &a, &b, &c, &d);
   s->gpr[RAX] = a;
   s->gpr[RBX] = b;
   s->gpr[RCX] = c;
   s->gpr[RDX] = d;
 }
 
-uint64_t Rdtsc(CpuState*) { return __rdtsc(); }
+// System mode: the board's TSC (which its timers and TSC-deadline mode share).
+uint64_t Rdtsc(CpuState* s) {
+  Machine::Impl* m = ImplOf(s);
+  return m->config.system ? m->platform->Tsc() : __rdtsc();
+}
 
 // 16-byte accesses go as two 8-byte halves, low first. A load writes nothing until both halves
 // are read. A store faulting on its second page leaves the first half written (real hardware
@@ -170,6 +178,7 @@ backend::Helpers MakeHelpers() {
   h.x87 = X87Execute;
   h.vload = VLoad;
   h.vstore = VStore;
+  h.system = sys::SystemHelper;
   return h;
 }
 

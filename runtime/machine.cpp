@@ -11,6 +11,7 @@
 #include "frontend/x86/translate.h"
 #include "ir/opt/passes.h"
 #include "runtime/machine_impl.h"
+#include "runtime/system_cpu.h"
 
 namespace doppel {
 
@@ -42,6 +43,8 @@ const char* StopReasonName(StopReason r) {
     case StopReason::kStopPc: return "stop-pc";
     case StopReason::kInsnLimit: return "insn-limit";
     case StopReason::kDivergence: return "divergence";
+    case StopReason::kShutdown: return "shutdown";
+    case StopReason::kStopRequested: return "stop-requested";
   }
   return "?";
 }
@@ -72,6 +75,22 @@ bool ParseLogItems(std::string_view list, LogOptions* log, std::string* error) {
 
 namespace {
 
+// System mode: fault_addr before a block runs, to tell a translator-raised fetch fault (which sets
+// no address) from a page fault raised by a helper.
+constexpr uint64_t kNoFaultAddr = 0xdead'0000'0000'0001ull;
+
+// Delivers the exception a block or helper raised (software interrupts carry their marker).
+bool DeliverSystemException(Machine::Impl& m) {
+  CpuState& s = m.state;
+  uint32_t vector = s.exception_vector, error = s.error_code;
+  sys::EventKind kind = sys::EventKind::kException;
+  if ((error & ir::kSoftwareInterrupt) || vector == ir::kBreakpoint) {
+    kind = sys::EventKind::kSoftware;
+    error = 0;
+  }
+  return sys::DeliverEvent(m, vector, kind, error);
+}
+
 class MemoryCodeReader : public frontend::CodeReader {
  public:
   explicit MemoryCodeReader(const softmmu::AddressSpace& mem) : mem_(mem) {}
@@ -90,6 +109,33 @@ class MemoryCodeReader : public frontend::CodeReader {
 
  private:
   const softmmu::AddressSpace& mem_;
+};
+
+// System mode: code through the MMU at the current privilege (a fetch never faults here; the
+// dispatcher has translated the block's first byte, and a later page that faults ends the block).
+class SystemCodeReader : public frontend::CodeReader {
+ public:
+  explicit SystemCodeReader(Machine::Impl& m) : m_(m) {}
+  size_t Fetch(uint64_t pc, uint8_t* buf, size_t n) override {
+    softmmu::AccessInfo fetch;
+    fetch.access = softmmu::kExec;
+    fetch.user = m_.state.sys.cpl == 3;
+    size_t got = 0;
+    while (got < n) {
+      uint64_t paddr = 0;
+      if (!m_.mmu->Translate(pc + got, fetch, &paddr, nullptr)) break;
+      const uint8_t* host = m_.phys->Host(paddr);
+      if (!host) break;
+      size_t chunk =
+          std::min<size_t>(n - got, softmmu::kPageSize - ((pc + got) & (softmmu::kPageSize - 1)));
+      memcpy(buf + got, host, chunk);
+      got += chunk;
+    }
+    return got;
+  }
+
+ private:
+  Machine::Impl& m_;
 };
 
 void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& b) {
@@ -124,6 +170,22 @@ void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& 
 
 Machine::Impl::Impl(const MachineConfig& c) : config(c), helpers(MakeHelpers()) {
   state.opaque = this;
+  if (!config.system) {
+    // Process mode runs at CPL 3 in protected mode with paging; the GDT holds Linux's flat user
+    // segments (i386: CS 0x23, data 0x2b; x86-64: CS 0x33).
+    user_gdt[4] = 0x00cffa000000ffffull;
+    user_gdt[5] = 0x00cff2000000ffffull;
+    user_gdt[6] = 0x00affa000000ffffull;
+    state.sys.cpl = 3;
+    state.sys.cr0 = 0x80000011;
+    bool i386 = (config.mode & frontend::kModeSizeMask) == frontend::kMode32;
+    state.sys.efer = i386 ? 0 : 0xd01;
+    state.sys.seg[CS] = SegmentCache{static_cast<uint16_t>(i386 ? 0x23 : 0x33),
+                                     static_cast<uint16_t>(i386 ? 0xc0fb : 0xa0fb), 0xffffffff};
+    for (unsigned seg : {ES, SS, DS}) {
+      state.sys.seg[seg] = SegmentCache{0x2b, 0xc0f3, 0xffffffff};
+    }
+  }
   mem.RegisterTlb(state.tlb);
   mem.on_code_write = [this](uint64_t page) { InvalidateCodePage(page); };
 #if DOPPEL_HAVE_JIT
@@ -136,8 +198,24 @@ Machine::Impl::Impl(const MachineConfig& c) : config(c), helpers(MakeHelpers()) 
 #endif
 }
 
+void Machine::Impl::FlushJumpCache() {
+  for (JumpCacheEntry& e : state.jump_cache) e = JumpCacheEntry{};
+}
+
+void Machine::Impl::SyncContext() {
+  TranslationContext now{sys::CurrentMode(state), state.seg_base[CS], state.sys.cr3};
+  if (now == context) return;
+  if (frontend::ModeCpl(now.mode) != frontend::ModeCpl(context.mode))
+    softmmu::TlbFlushAll(state.tlb);
+  FlushJumpCache();
+  context = now;
+}
+
 void Machine::Impl::InvalidateCodePage(uint64_t page) {
-  mem.ClearCode(page);
+  if (config.system)
+    phys->ClearCode(page);
+  else
+    mem.ClearCode(page);
   for (TranslatedBlock* tb : cache.InvalidatePage(page)) {
     stats.blocks_invalidated++;
     JumpCacheEntry& e = state.jump_cache[JumpCacheIndex(tb->guest_pc)];
@@ -158,11 +236,19 @@ std::unique_ptr<TranslatedBlock> Machine::Impl::Translate(uint64_t pc, unsigned 
   auto tb = std::make_unique<TranslatedBlock>();
   tb->guest_pc = pc;
   tb->mode = config.mode;
-  MemoryCodeReader reader(mem);
+  MemoryCodeReader process_reader(mem);
+  SystemCodeReader system_reader(*this);
+  frontend::CodeReader* reader = &process_reader;
   frontend::TranslateOptions opts;
   opts.max_insns = max_insns;
   if (stop_pc) opts.stop_before = *stop_pc;
-  frontend::TranslateBlock(pc, config.mode, reader, opts, tb->ir);
+  if (config.system) {
+    tb->mode = sys::CurrentMode(state);
+    tb->cs_base = sys::Mode64(state) ? 0 : state.seg_base[CS];
+    opts.code_base = tb->cs_base;
+    reader = &system_reader;
+  }
+  frontend::TranslateBlock(pc, tb->mode, *reader, opts, tb->ir);
   const LogOptions& log = config.log;
   if (log.in_asm) LogGuestCode(log.out, mem, tb->ir);
   if (log.ir) fprintf(log.out, "IR:\n%s\n", ir::Print(tb->ir).c_str());
@@ -176,6 +262,20 @@ std::unique_ptr<TranslatedBlock> Machine::Impl::Translate(uint64_t pc, unsigned 
   uint64_t end = pc + (tb->ir.guest_bytes ? tb->ir.guest_bytes - 1 : 0);
   tb->pages[0] = pc & softmmu::kPageMask;
   tb->pages[1] = end & softmmu::kPageMask;
+  if (config.system) {
+    // Physical pages: the block stays valid under every alias and address space.
+    uint64_t linear = tb->cs_base + pc, last = tb->cs_base + end, paddr = 0;
+    softmmu::AccessInfo fetch;
+    fetch.access = softmmu::kExec;
+    fetch.user = state.sys.cpl == 3;
+    mmu->Translate(linear, fetch, &paddr, nullptr);
+    tb->phys_pc = paddr;
+    tb->pages[0] = tb->pages[1] = paddr & softmmu::kPageMask;
+    if ((last & softmmu::kPageMask) != (linear & softmmu::kPageMask) &&
+        mmu->Translate(last, fetch, &paddr, nullptr)) {
+      tb->pages[1] = paddr & softmmu::kPageMask;
+    }
+  }
   tb->exits = runtime::ExitsOf(tb->ir);
   stats.blocks_translated++;
   stats.insns_translated += tb->ir.guest_insns;
@@ -201,7 +301,16 @@ bool Machine::Impl::CompileHost(TranslatedBlock* tb) {
 }
 
 TranslatedBlock* Machine::Impl::GetBlock(uint64_t pc, bool*) {
-  if (TranslatedBlock* tb = cache.Lookup(pc, config.mode)) {
+  uint32_t mode = config.mode;
+  uint64_t cs_base = 0, phys_pc = 0;
+  if (config.system) {
+    mode = sys::CurrentMode(state);
+    cs_base = sys::Mode64(state) ? 0 : state.seg_base[CS];
+    uint64_t linear = cs_base + pc;
+    if ((mode & frontend::kModeSizeMask) != frontend::kMode64) linear &= 0xffffffff;
+    if (!sys::FetchPhysical(*this, linear, &phys_pc)) return nullptr;
+  }
+  if (TranslatedBlock* tb = cache.Lookup(pc, mode, cs_base, phys_pc)) {
     stats.cache_hits++;
     return tb;
   }
@@ -223,14 +332,27 @@ TranslatedBlock* Machine::Impl::GetBlock(uint64_t pc, bool*) {
     transient = std::move(tb);
     return transient.get();
   }
-  mem.MarkCode(tb->pages[0]);
-  mem.MarkCode(tb->pages[1]);
+  if (config.system) {
+    mmu->MarkCodePage(tb->pages[0]);
+    mmu->MarkCodePage(tb->pages[1]);
+  } else {
+    mem.MarkCode(tb->pages[0]);
+    mem.MarkCode(tb->pages[1]);
+  }
   return cache.Insert(std::move(tb));
 }
 
 void Machine::Impl::ChainExit(TranslatedBlock* from, uint32_t index, TranslatedBlock* to) {
   if (!from->valid || !to->valid || from->exits[index].chained_to || to == transient.get()) return;
   if (stop_pc && to->guest_pc == *stop_pc) return;
+  // System mode: a link is only valid while the successor's linear page maps where it did, which
+  // holds for the source block's own page (it was looked up under the current mapping).
+  if (config.system &&
+      (to->cs_base != from->cs_base ||
+       ((from->cs_base + from->guest_pc) ^ (to->cs_base + to->guest_pc)) >> softmmu::kPageBits !=
+           0)) {
+    return;
+  }
 #if DOPPEL_HAVE_JIT
   if (config.engine == Engine::kJit) {
     if (!from->jit.entry || !to->jit.entry) return;
@@ -278,6 +400,37 @@ bool Machine::ReadMemory(uint64_t addr, void* data, size_t size) const {
 }
 CpuState& Machine::cpu() { return impl_->state; }
 const CpuState& Machine::cpu() const { return impl_->state; }
+bool Machine::AttachPlatform(Platform* platform, std::string* error) {
+  Impl& m = *impl_;
+  if (!m.config.system) {
+    *error = "the machine is not configured for system mode";
+    return false;
+  }
+  m.phys = std::make_unique<softmmu::PhysicalMemory>();
+  if (!m.phys->Init(m.config.ram_bytes, error)) return false;
+  m.mmu = std::make_unique<softmmu::SystemMmu>(*m.phys);
+  m.mmu->RegisterTlb(m.state.tlb);
+  m.phys->on_code_write = [&m](uint64_t page) { m.InvalidateCodePage(page); };
+  m.platform = platform;
+  SystemStateChanged();
+  return true;
+}
+
+softmmu::PhysicalMemory* Machine::physical() { return impl_->phys.get(); }
+
+void Machine::SystemStateChanged() {
+  Impl& m = *impl_;
+  if (!m.mmu) return;
+  sys::PagingChanged(m, false);
+  softmmu::TlbFlushAll(m.state.tlb);
+  m.FlushJumpCache();
+  m.context = Impl::TranslationContext{};
+}
+
+void Machine::SetUserDescriptor(unsigned index, uint64_t descriptor) {
+  if (index < impl_->user_gdt.size()) impl_->user_gdt[index] = descriptor;
+}
+
 const Stats& Machine::stats() const { return impl_->stats; }
 const MachineConfig& Machine::config() const { return impl_->config; }
 void Machine::FlushCodeCache() { impl_->Flush(); }
@@ -337,9 +490,25 @@ RunResult Machine::Run(const RunLimits& limits) {
     return result;
   };
 
+  const bool system = m.config.system;
   for (bool first = true;; first = false) {
     m.cache.ReleaseRemoved();
     if (!first && limits.stop_pc && s.rip == *limits.stop_pc) return finish(StopReason::kStopPc);
+    if (system) {
+      if (m.platform->StopRequested()) return finish(StopReason::kStopRequested);
+      // An interrupt is taken at a block boundary unless the previous instruction (STI, MOV SS)
+      // opened a one-instruction shadow.
+      bool inhibit = s.sys.interrupt_shadow;
+      s.sys.interrupt_shadow = 0;
+      if (!inhibit && (s.rflags & ir::kIF) && m.platform->InterruptPending()) {
+        uint8_t vector = m.platform->AcknowledgeInterrupt();
+        if (!sys::DeliverEvent(m, vector, sys::EventKind::kExternal, 0))
+          return finish(StopReason::kShutdown);
+        next = nullptr;
+      }
+      if (s.sys.halted) return finish(StopReason::kHalt);
+      m.SyncContext();
+    }
     if (executed >= limits.max_insns) return finish(StopReason::kInsnLimit);
 
     std::unique_ptr<TranslatedBlock> single;
@@ -356,11 +525,16 @@ RunResult Machine::Run(const RunLimits& limits) {
       tb = next && next->valid ? next : m.GetBlock(s.rip, nullptr);
     }
     next = nullptr;
+    if (!tb) {  // system mode: the instruction fetch faulted
+      if (!DeliverSystemException(m)) return finish(StopReason::kShutdown);
+      continue;
+    }
     if (m.config.log.exec) {
       fprintf(m.config.log.out, "Trace: guest 0x%" PRIx64 " [%u insns]\n", tb->guest_pc,
               tb->ir.guest_insns);
     }
 
+    if (system) s.fault_addr = kNoFaultAddr;
     uint64_t remaining = limits.max_insns - executed;
     s.budget = static_cast<int64_t>(std::min<uint64_t>(remaining, 1ull << 62));
     int64_t budget_before = s.budget;
@@ -372,8 +546,10 @@ RunResult Machine::Run(const RunLimits& limits) {
     }
     s.smc_single_step = 0;
     single_step = false;
-    executed += static_cast<uint64_t>(budget_before - s.budget);
-    m.stats.insns_executed += static_cast<uint64_t>(budget_before - s.budget);
+    const uint64_t ran = static_cast<uint64_t>(budget_before - s.budget - m.budget_stolen);
+    m.budget_stolen = 0;
+    executed += ran;
+    m.stats.insns_executed += ran;
     m.stats.dispatcher_returns++;
 
     switch (static_cast<ir::ExitReason>(exit.reason)) {
@@ -402,10 +578,24 @@ RunResult Machine::Run(const RunLimits& limits) {
         }
         break;
       case ir::ExitReason::kBudget: break;
+      case ir::ExitReason::kDispatch: break;
       case ir::ExitReason::kSmcRestart: single_step = true; break;
-      case ir::ExitReason::kHalt: return finish(StopReason::kHalt);
+      case ir::ExitReason::kHalt:
+        if (!system) return finish(StopReason::kHalt);
+        s.sys.halted = 1;
+        break;
       case ir::ExitReason::kSyscall: return finish(StopReason::kSyscall);
       case ir::ExitReason::kException:
+        if (system) {
+          if (s.exception_vector == ir::kPageFault && s.fault_addr == kNoFaultAddr) {
+            // The translator could not fetch the rest of an instruction: find the fault.
+            uint64_t linear = (sys::Mode64(s) ? 0 : s.seg_base[CS]) + s.rip, paddr = 0;
+            if (sys::FetchPhysical(m, linear, &paddr))
+              sys::FetchPhysical(m, (linear | (softmmu::kPageSize - 1)) + 1, &paddr);
+          }
+          if (!DeliverSystemException(m)) return finish(StopReason::kShutdown);
+          break;
+        }
         result.vector = s.exception_vector;
         result.error_code = s.error_code;
         result.fault_addr = s.fault_addr;

@@ -12,6 +12,11 @@
 
 namespace doppel {
 
+class Platform;
+namespace softmmu {
+class PhysicalMemory;
+}
+
 enum class Engine { kInterp, kJit, kCompare };
 // Parses "interp", "jit" or "compare"; nullopt for anything else.
 std::optional<Engine> ParseEngine(std::string_view name);
@@ -38,6 +43,10 @@ struct MachineConfig {
   unsigned max_block_insns = 64;
   bool chaining = true;  // patch direct exits into jumps to their successors
   bool optimize = true;  // run the IR passes
+  // System mode (`doppel boot`): privileged instructions, paging over guest-physical RAM and a
+  // Platform for devices; `mode` is then derived from the CPU state.
+  bool system = false;
+  uint64_t ram_bytes = 0;
   LogOptions log;
 };
 
@@ -55,7 +64,18 @@ struct Stats {
   uint64_t insns_executed = 0;
 };
 
-enum class StopReason { kHalt, kException, kSyscall, kStopPc, kInsnLimit, kDivergence };
+// System mode: kHalt means the CPU waits for an interrupt; kShutdown is a triple fault;
+// kStopRequested means the Platform asked to stop.
+enum class StopReason {
+  kHalt,
+  kException,
+  kSyscall,
+  kStopPc,
+  kInsnLimit,
+  kDivergence,
+  kShutdown,
+  kStopRequested
+};
 const char* StopReasonName(StopReason r);
 
 struct RunLimits {
@@ -92,6 +112,16 @@ class Machine {
   CpuState& cpu();
   const CpuState& cpu() const;
   RunResult Run(const RunLimits& limits = {});
+
+  // System mode: allocates RAM (config.ram_bytes) and connects the board. False with a message
+  // if the RAM cannot be allocated.
+  bool AttachPlatform(Platform* platform, std::string* error);
+  softmmu::PhysicalMemory* physical();
+  // After a loader or debugger changed CpuState::sys (CRs, EFER, segments): resynchronise the
+  // MMU and drop cached translations that depend on it.
+  void SystemStateChanged();
+  // Process mode: GDT entry `index` as user space sees it (i386 TLS via set_thread_area).
+  void SetUserDescriptor(unsigned index, uint64_t descriptor);
 
   const Stats& stats() const;
   std::string FormatStats() const;

@@ -227,6 +227,10 @@ backend::BlockExit Run(const ir::Block& b, CpuState& s, const backend::Helpers& 
       case Opcode::kX87Store: memcpy(&r, s.x87.opbuf + in.imm, 8); break;
       case Opcode::kX87ToGpr: r = in.imm == ir::kX87StatusWord ? s.x87.fsw : s.x87.fcw; break;
       case Opcode::kCpuid: h.cpuid(&s); continue;
+      case Opcode::kSystem:
+        r = h.system(&s, in.imm, arg(0), arg(1), in.guest_pc);
+        if (s.exit_reason) return fault();
+        break;
       case Opcode::kRdtsc: r = h.rdtsc(&s); break;
       case Opcode::kCount: break;
     }
@@ -252,7 +256,7 @@ backend::BlockExit Run(const ir::Block& b, CpuState& s, const backend::Helpers& 
       exit.reason = static_cast<uint32_t>(ir::ExitReason::kIndirect);
       break;
     case ir::Terminal::Kind::kExit:
-      s.rip = t.pc;
+      s.rip = t.value != ir::kNoValue ? vals[t.value] : t.pc;
       if (t.reason == ir::ExitReason::kException) {
         s.exception_vector = t.vector;
         s.error_code = t.error_code;

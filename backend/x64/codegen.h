@@ -146,6 +146,7 @@ class Codegen {
   void EmitStore(const ir::Inst& in);
   void EmitDiv(const ir::Inst& in);
   void EmitCpuid(const ir::Inst& in);
+  void EmitSystem(const ir::Inst& in);
   void EmitRdtsc(const ir::Inst& in);
 
   // --- emit_vector.cpp: SSE state ops, run as host SSE instructions on xmm0/xmm1 ---

@@ -171,6 +171,20 @@ void Codegen::EmitCpuid(const ir::Inst&) {
   RestoreCallerSaved(saved);
 }
 
+void Codegen::EmitSystem(const ir::Inst& in) {
+  const uint32_t saved = ra_.CallerSavedInUse();
+  SaveCallerSaved(saved);
+  LoadFromSaved(x86::rdx, in.args[0], saved);
+  LoadFromSaved(x86::rcx, in.args[1], saved);
+  MovImm(x86::rsi, in.imm);
+  MovImm(x86::r8, in.guest_pc);
+  a_.mov(x86::rdi, kState);
+  CallAbs(reinterpret_cast<const void*>(h_.system));
+  CheckFault();
+  RestoreCallerSaved(saved);
+  Commit(x86::rax);
+}
+
 void Codegen::EmitRdtsc(const ir::Inst&) {
   const uint32_t saved = ra_.CallerSavedInUse();
   SaveCallerSaved(saved);

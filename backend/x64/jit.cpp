@@ -343,6 +343,7 @@ void Codegen::EmitInst(const ir::Inst& in) {
     case Opcode::kX87Store:
     case Opcode::kX87ToGpr: EmitX87(in); break;
     case Opcode::kCpuid: EmitCpuid(in); break;
+    case Opcode::kSystem: EmitSystem(in); break;
     case Opcode::kRdtsc: EmitRdtsc(in); break;
     case Opcode::kCount: break;
   }
@@ -413,8 +414,12 @@ void Codegen::EmitTerminal(const ir::Terminal& t) {
       break;
     }
     case K::kExit: {
-      MovImm(x86::rax, t.pc);
-      a_.mov(StateField(offsetof(CpuState, rip), 8), x86::rax);
+      if (t.value != ir::kNoValue) {
+        a_.mov(StateField(offsetof(CpuState, rip), 8), In(t.value, x86::rax));
+      } else {
+        MovImm(x86::rax, t.pc);
+        a_.mov(StateField(offsetof(CpuState, rip), 8), x86::rax);
+      }
       if (t.reason == ir::ExitReason::kException) {
         a_.mov(StateField(offsetof(CpuState, exception_vector), 4), t.vector);
         a_.mov(StateField(offsetof(CpuState, error_code), 4), t.error_code);

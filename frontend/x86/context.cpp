@@ -39,8 +39,16 @@ static bool IsGpr(ZydisRegister r) {
          c == ZYDIS_REGCLASS_GPR64;
 }
 
+static bool IsSegment(ZydisRegister r) {
+  return ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_SEGMENT;
+}
+
 Value Context::ReadReg(ZydisRegister r) {
-  if (!IsGpr(r)) {  // e.g. a segment register: not emulated yet, the instruction becomes #UD
+  if (IsSegment(r)) {
+    return ir.Trunc(Type::kI16,
+                    System(ir::SystemOp::kReadSelector, ir::kNoValue, ir::kNoValue, SegIndex(r)));
+  }
+  if (!IsGpr(r)) {  // a register class doppel does not emulate: the instruction becomes #UD
     unsupported = true;
     return ir.Const(ir::Type::kI16, 0);
   }
@@ -50,6 +58,18 @@ Value Context::ReadReg(ZydisRegister r) {
 }
 
 void Context::WriteReg(ZydisRegister r, Value v) {
+  if (IsSegment(r)) {
+    // MOV Sreg: the runtime loads the descriptor (and faults on a bad selector). A new SS can
+    // change the stack size and inhibits interrupts for one instruction: the block ends.
+    if (r == ZYDIS_REGISTER_CS) {
+      unsupported = true;
+      return;
+    }
+    System(ir::SystemOp::kLoadSegment, ir.ZExt(Type::kI64, ir.Trunc(Type::kI16, v)), ir::kNoValue,
+           SegIndex(r));
+    if (r == ZYDIS_REGISTER_SS) dispatch_after = true;
+    return;
+  }
   if (!IsGpr(r)) {
     unsupported = true;
     return;
@@ -164,6 +184,7 @@ const TranslatorTable& Translators() {
     RegisterX87(t);
     RegisterMmx(t);
     RegisterCmpxchgWide(t);
+    RegisterSystem(t);
     return t;
   }();
   return table;

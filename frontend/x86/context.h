@@ -3,7 +3,9 @@
 #pragma once
 #include <Zydis/Zydis.h>
 
+#include "frontend/x86/translate.h"
 #include "ir/emitter.h"
+#include "ir/system.h"
 
 namespace doppel::frontend {
 
@@ -12,6 +14,7 @@ struct Insn {
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   uint64_t pc = 0;
   uint64_t next_pc = 0;
+  uint32_t mode = 0;        // ModeBits (translate.h)
   unsigned code_bits = 64;  // 16, 32 or 64
   unsigned stack_bits = 64;
 
@@ -27,6 +30,28 @@ class Context {
   // Set by operand helpers for operands doppel does not emulate (e.g. segment registers): the
   // translation loop then drops the instruction's IR and raises #UD in its place.
   bool unsupported = false;
+  // Set by translators whose instruction changes state translated code depends on (SS, control
+  // registers, IF, ...): the block ends after it with a return to the dispatcher.
+  bool dispatch_after = false;
+
+  bool IsSystem() const { return (insn.mode & kModeSystem) != 0; }
+  unsigned Cpl() const { return ModeCpl(insn.mode); }
+  // True when the running code may execute a CPL-0 instruction; otherwise raises #GP(0) (which
+  // process mode reports as SIGSEGV, as Linux does) and the translator must stop.
+  bool RequireCpl0() {
+    if (IsSystem() && Cpl() == 0) return true;
+    RaiseException(ir::kGeneralProtection, 0);
+    return false;
+  }
+  // A System op (ir/system.h) for this instruction.
+  ir::Value System(ir::SystemOp op, ir::Value a = ir::kNoValue, ir::Value b = ir::kNoValue,
+                   unsigned extra = 0) {
+    if (a == ir::kNoValue) a = ir.Imm64(0);
+    if (b == ir::kNoValue) b = ir.Imm64(0);
+    return ir.System(ir::PackSystem(op, insn.d.length, insn.d.operand_width / 8, extra,
+                                    insn.d.address_width / 8),
+                     a, b);
+  }
 
   const ZydisDecodedOperand& Op(unsigned i) const { return insn.ops[i]; }
   ir::Type OpType(unsigned i) const { return ir::IntType(insn.ops[i].size); }
@@ -111,6 +136,15 @@ void RegisterSseInt(TranslatorTable& t);     // sse_int.cpp: padd..pshufd (SSE2 
 void RegisterSseFp(TranslatorTable& t);      // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
 void RegisterMmx(TranslatorTable& t);        // mmx.cpp: emms, movntq, pshufw, movq2dq (+ MMX forms)
 void RegisterCmpxchgWide(TranslatorTable& t);  // cmpxchg_wide.cpp: cmpxchg8b, cmpxchg16b
+void RegisterSystem(TranslatorTable& t);  // system.cpp: port I/O, segments, CRs, MSRs, IRET, ...
+// Far forms of JMP/CALL/RET and PUSH/POP of segment registers, dispatched to from control.cpp and
+// datamove.cpp (TranslateSegmentPushPop returns false for other operands).
+void TranslateFarJump(Context& c);
+void TranslateFarCall(Context& c);
+void TranslateFarReturn(Context& c);
+bool TranslateSegmentPushPop(Context& c);
+// MOV to/from CRn/DRn; false for other MOV forms.
+bool TranslateMovSpecial(Context& c);
 // The SSE2 forms (map 0F) of the MOVSD/CMPSD mnemonics, which string.cpp dispatches to.
 void TranslateSseMovsd(Context& c);
 void TranslateSseCmpsd(Context& c);

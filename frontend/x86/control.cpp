@@ -18,7 +18,7 @@ uint64_t RelativeTarget(Context& c) {
 
 bool IsRelative(Context& c) { return c.Op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE; }
 
-// Far transfers load CS: they belong to the system group (segment loads); until then #UD.
+// Far transfers load CS: the system group (system.cpp) translates them.
 bool IsFar(Context& c) { return c.insn.d.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR; }
 
 constexpr unsigned kRcx = 1;
@@ -26,7 +26,7 @@ constexpr unsigned kCondZ = 4, kCondNZ = 5;
 
 void Jmp(Context& c) {
   if (IsFar(c)) {
-    c.RaiseException(ir::kInvalidOpcode);
+    TranslateFarJump(c);
   } else if (IsRelative(c)) {
     c.ir.Link(RelativeTarget(c));
   } else {
@@ -42,7 +42,7 @@ void Jcc(Context& c) {
 void Call(Context& c) {
   Type t = c.OperandType();
   if (IsFar(c)) {
-    c.RaiseException(ir::kInvalidOpcode);
+    TranslateFarCall(c);
   } else if (IsRelative(c)) {
     c.Push(c.Const(t, c.insn.next_pc));
     c.ir.Link(RelativeTarget(c));
@@ -55,7 +55,7 @@ void Call(Context& c) {
 
 void Ret(Context& c) {
   if (IsFar(c)) {
-    c.RaiseException(ir::kInvalidOpcode);
+    TranslateFarReturn(c);
     return;
   }
   Type t = c.OperandType();

@@ -18,9 +18,15 @@ Value ZResize(ir::Emitter& ir, Type t, Value v) {
   return ir::BitWidth(t) >= ir.Width(v) ? ir.ZExt(t, v) : ir.Trunc(t, v);
 }
 
-void Mov(Context& c) { c.Write(0, c.ReadAs(1, c.OpType(0))); }
+// A segment register source (16 bits) is zero-extended into a wider register.
+void Mov(Context& c) {
+  if (TranslateMovSpecial(c)) return;
+  Value v = c.ReadAs(1, c.OpType(0));
+  c.Write(0, ZResize(c.ir, c.OpType(0), v));
+}
 
 void Push(Context& c) {
+  if (TranslateSegmentPushPop(c)) return;
   Type t = c.OperandType();
   Value v = c.Op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? c.ReadAs(0, t) : c.Read(0);
   c.Push(v);
@@ -28,6 +34,7 @@ void Push(Context& c) {
 
 // POP r/m: RSP is incremented before a memory destination's address is computed (SDM).
 void Pop(Context& c) {
+  if (TranslateSegmentPushPop(c)) return;
   Type t = c.OperandType();
   Value v = c.Pop(t);
   c.Write(0, v);
@@ -123,9 +130,15 @@ void Pushf(Context& c) {
 
 // POPF/POPFD/POPFQ at user level: only the arithmetic flags, DF, AC and ID change; IF, IOPL, TF
 // and the system bits keep their values. The 16-bit form affects the low 16 bits only.
+// In system mode the runtime applies the CPL/IOPL rules for IF and IOPL.
 void Popf(Context& c) {
   Type t = c.OperandType();
   Value v = c.Pop(t);
+  if (c.IsSystem()) {
+    c.System(ir::SystemOp::kPopf, c.ir.ZExt(Type::kI64, v));
+    c.dispatch_after = true;
+    return;
+  }
   uint64_t mask = ir::kArithFlags | ir::kDF | kAC | kID;
   if (t == Type::kI16) mask &= 0xffff;
   c.SetFlags(mask, c.ir.ZExt(Type::kI64, v));

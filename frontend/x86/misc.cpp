@@ -1,4 +1,4 @@
-// frontend/x86/misc.cpp: nop forms (multi-byte nop, pause, endbr, prefetch hints), hlt, cpuid,
+// frontend/x86/misc.cpp: nop forms (multi-byte nop, pause, endbr, prefetch hints), cpuid,
 // rdtsc, the carry/direction flag instructions, ud0/ud1/ud2, int3, int n and syscall.
 #include "frontend/x86/context.h"
 
@@ -13,8 +13,6 @@ constexpr unsigned kRax = 0, kRdx = 2;
 
 // Also the hint forms: their memory operand is never accessed, so they cannot fault.
 void Nop(Context&) {}
-
-void Hlt(Context& c) { c.ir.Exit(ir::ExitReason::kHalt, c.insn.next_pc); }
 
 void Cpuid(Context& c) { c.ir.Cpuid(); }
 
@@ -44,8 +42,13 @@ void IntN(Context& c) {
             static_cast<uint32_t>(c.insn.ops[0].imm.value.u & 0xff), ir::kSoftwareInterrupt);
 }
 
-// SYSCALL saves the return address in RCX and RFLAGS in R11 before the OS layer sees it.
+// SYSCALL saves the return address in RCX and RFLAGS in R11 before the OS layer sees it. In
+// system mode the runtime performs the whole transfer to the kernel entry point.
 void Syscall(Context& c) {
+  if (c.IsSystem()) {
+    c.ir.ExitTo(ir::ExitReason::kDispatch, c.System(ir::SystemOp::kSyscall));
+    return;
+  }
   c.ir.SetReg(1, c.Const(ir::Type::kI64, c.insn.next_pc));
   c.ir.SetReg(11, c.ir.GetFlags());
   c.ir.Exit(ir::ExitReason::kSyscall, c.insn.next_pc);
@@ -60,7 +63,6 @@ void RegisterMisc(TranslatorTable& t) {
         ZYDIS_MNEMONIC_PREFETCHT2, ZYDIS_MNEMONIC_PREFETCHW}) {
     t.Add(m, Nop);
   }
-  t.Add(ZYDIS_MNEMONIC_HLT, Hlt);
   t.Add(ZYDIS_MNEMONIC_CPUID, Cpuid);
   t.Add(ZYDIS_MNEMONIC_RDTSC, Rdtsc);
   t.Add(ZYDIS_MNEMONIC_CLC, SetFlagTo<ir::kCF, false>);

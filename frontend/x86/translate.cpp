@@ -36,20 +36,23 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
   out.guest_pc = pc;
   out.mode = mode;
   ir::Emitter emitter(out);
-  const uint64_t first_page = pc / kPage;
+  const uint64_t first_page = (opts.code_base + pc) / kPage;
+  const uint64_t pc_mask = setup.bits == 64 ? ~0ull : setup.bits == 32 ? 0xffffffffull : 0xffff;
 
   Insn insn;
+  insn.mode = mode;
   insn.code_bits = setup.bits;
   insn.stack_bits = setup.bits;
+  if (setup.bits != 64 && (mode & kModeStackFlip)) insn.stack_bits = setup.bits == 32 ? 16 : 32;
   while (!emitter.HasTerminal()) {
-    bool boundary = pc / kPage != first_page || pc == opts.stop_before;
+    bool boundary = (opts.code_base + pc) / kPage != first_page || pc == opts.stop_before;
     if (out.guest_insns >= opts.max_insns || (out.guest_insns > 0 && boundary)) {
       emitter.Link(pc);
       break;
     }
     emitter.SetGuestPc(pc);
     uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
-    size_t got = code.Fetch(pc, bytes, sizeof bytes);
+    size_t got = code.Fetch(opts.code_base + pc, bytes, sizeof bytes);
     if (got == 0) {
       // The fetch itself faults: raise #PF at this instruction (the runtime fills in CR2).
       emitter.Exit(ir::ExitReason::kException, pc, ir::kPageFault, 0x10);
@@ -64,7 +67,7 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
       break;
     }
     insn.pc = pc;
-    insn.next_pc = (pc + insn.d.length) & (setup.bits == 64 ? ~0ull : 0xffffffffull);
+    insn.next_pc = (pc + insn.d.length) & pc_mask;
     Translator fn = Translators().Find(insn.d.mnemonic);
     if (fn == nullptr) {
       emitter.Exit(ir::ExitReason::kException, pc, ir::kInvalidOpcode);
@@ -82,6 +85,7 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
     out.guest_insns++;
     out.guest_bytes += insn.d.length;
     pc = insn.next_pc;
+    if (ctx.dispatch_after && !emitter.HasTerminal()) emitter.Exit(ir::ExitReason::kDispatch, pc);
   }
 }
 

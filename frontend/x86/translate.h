@@ -7,19 +7,33 @@
 
 namespace doppel::frontend {
 
-// Code size of the guest mode, stored in the low bits of ir::Block::mode.
-enum ModeBits : uint32_t { kMode64 = 0, kMode32 = 1, kMode16 = 2, kModeSizeMask = 3 };
+// The guest mode a block is translated for, stored in ir::Block::mode: the code size in the low
+// bits, then what system mode adds (process mode uses only the code size).
+enum ModeBits : uint32_t {
+  kMode64 = 0,
+  kMode32 = 1,
+  kMode16 = 2,
+  kModeSizeMask = 3,
+  kModeSystem = 1 << 2,     // privileged instructions are emulated (else they raise #GP)
+  kModeStackFlip = 1 << 3,  // the stack size differs from the code size (SS.B != CS.D)
+  kModeReal = 1 << 4,       // real mode: segment loads set base = selector << 4
+  kModeCplShift = 5,        // current privilege level, bits 5..6
+  kModeCplMask = 3u << kModeCplShift,
+};
+inline unsigned ModeCpl(uint32_t mode) { return (mode & kModeCplMask) >> kModeCplShift; }
 
 class CodeReader {
  public:
   virtual ~CodeReader() = default;
-  // Copies up to n code bytes at guest pc into buf; returns how many are readable (0: none).
+  // Copies up to n code bytes at linear address pc into buf; returns how many are readable (0:
+  // none).
   virtual size_t Fetch(uint64_t pc, uint8_t* buf, size_t n) = 0;
 };
 
 struct TranslateOptions {
   unsigned max_insns = 64;
   uint64_t stop_before = ~0ull;  // a block never contains this PC except as its first instruction
+  uint64_t code_base = 0;  // CS base: code is fetched at code_base + PC, pages are linear pages
 };
 
 // Decodes from pc until a control transfer, a sensitive instruction, a page boundary or the

@@ -1,0 +1,101 @@
+// runtime/system_cpu.h: the privileged x86 architecture for system mode, shared by the System-op
+// helper, segment loading, event delivery and the dispatcher (internal to runtime/).
+#pragma once
+#include <cstdint>
+
+#include "ir/system.h"
+#include "runtime/machine_impl.h"
+
+namespace doppel::sys {
+
+// RFLAGS bits beyond ir::Flag.
+constexpr uint64_t kIopl = 3ull << 12, kNT = 1ull << 14, kRF = 1ull << 16, kVM = 1ull << 17,
+                   kAC = 1ull << 18, kVIF = 1ull << 19, kVIP = 1ull << 20, kID = 1ull << 21;
+constexpr uint64_t kCr0Pe = 1, kCr0Mp = 2, kCr0Em = 4, kCr0Ts = 8, kCr0Wp = 1ull << 16,
+                   kCr0Am = 1ull << 18, kCr0Pg = 1ull << 31;
+constexpr uint64_t kCr4Pae = 1ull << 5, kCr4Pcide = 1ull << 17;
+constexpr uint64_t kEferSce = 1, kEferLme = 1ull << 8, kEferLma = 1ull << 10, kEferNxe = 1ull << 11;
+
+inline bool ProtectedMode(const CpuState& s) { return (s.sys.cr0 & kCr0Pe) != 0; }
+inline bool LongMode(const CpuState& s) { return (s.sys.efer & kEferLma) != 0; }
+// 64-bit mode: long mode with a 64-bit code segment (compatibility mode otherwise).
+inline bool Mode64(const CpuState& s) {
+  return LongMode(s) && (s.sys.seg[CS].attrs & kSegLong) != 0;
+}
+inline unsigned Iopl(const CpuState& s) { return (s.rflags >> 12) & 3; }
+
+// The frontend ModeBits the current state translates under.
+uint32_t CurrentMode(const CpuState& s);
+
+// Raises a guest exception from a helper (a fault: RIP is the instruction's).
+void Raise(CpuState& s, uint32_t vector, uint32_t error_code, uint64_t rip);
+inline bool Faulted(const CpuState& s) { return s.exit_reason != 0; }
+
+// Linear memory as the CPU sees it at the current CPL (implicit: a supervisor access to a
+// descriptor table or TSS). False after raising #PF (RIP = pc).
+bool ReadLinear(Machine::Impl& m, uint64_t linear, void* dst, unsigned n, bool implicit,
+                uint64_t pc);
+bool WriteLinear(Machine::Impl& m, uint64_t linear, const void* src, unsigned n, bool implicit,
+                 uint64_t pc);
+
+// Memory slow paths of translated code in system mode (backend::Helpers load/store).
+uint64_t SlowLoad(Machine::Impl& m, uint64_t addr, uint32_t size, uint64_t pc);
+void SlowStore(Machine::Impl& m, uint64_t addr, uint64_t value, uint32_t size, uint64_t pc);
+// Physical address of the code at linear pc for the block cache; false after raising #PF.
+bool FetchPhysical(Machine::Impl& m, uint64_t linear, uint64_t* paddr);
+
+// A segment descriptor as read from a GDT/LDT.
+struct Descriptor {
+  uint64_t raw = 0;
+  uint64_t base = 0;
+  uint32_t limit = 0;  // scaled by G
+  uint16_t attrs = 0;  // SegmentCache::attrs layout
+  unsigned type() const { return attrs & 0xf; }
+  unsigned dpl() const { return SegDpl(attrs); }
+  bool present() const { return attrs & kSegPresent; }
+  bool system() const { return !(attrs & kSegS); }
+  bool code() const { return (attrs & kSegS) && (attrs & kSegCode); }
+};
+enum class DescFetch { kOk, kOutOfLimit, kPageFault };
+// Reads the descriptor `selector` names (GDT or LDT); 16 bytes for system descriptors in long
+// mode (high half in `high`).
+DescFetch FetchDescriptor(Machine::Impl& m, uint16_t selector, Descriptor* d, uint64_t pc,
+                          uint64_t* high = nullptr);
+void SetSegment(CpuState& s, unsigned seg, uint16_t selector, const Descriptor& d);
+// Real-mode (and VM86-style) load: base = selector << 4, attributes kept.
+void SetRealSegment(CpuState& s, unsigned seg, uint16_t selector);
+
+// MOV/POP Sreg, LDS..LSS: loads with the protected-mode checks; false after raising.
+bool LoadSegment(Machine::Impl& m, unsigned seg, uint16_t selector, uint64_t pc);
+// Far transfers; return the new RIP (or leave an exception raised).
+uint64_t FarJump(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned op_bytes,
+                 uint64_t pc, uint64_t next_pc);
+uint64_t FarCall(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned op_bytes,
+                 uint64_t pc, uint64_t next_pc);
+uint64_t FarReturn(Machine::Impl& m, unsigned op_bytes, uint64_t release, uint64_t pc);
+uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc);
+bool LoadTaskRegister(Machine::Impl& m, uint16_t selector, uint64_t pc);
+bool LoadLdt(Machine::Impl& m, uint16_t selector, uint64_t pc);
+// LAR/LSL/VERR/VERW: set ZF; *out gets the access rights or limit when valid.
+bool CheckSelector(Machine::Impl& m, ir::SystemOp op, uint16_t selector, uint64_t* out,
+                   uint64_t pc);
+
+// Stack access at the current SS (for far calls, IRET, event delivery).
+bool Push(Machine::Impl& m, uint64_t value, unsigned bytes, uint64_t pc);
+bool Pop(Machine::Impl& m, uint64_t* value, unsigned bytes, uint64_t pc);
+
+// Delivers an exception, software interrupt or external interrupt through the IVT/IDT, with
+// #DF and triple-fault escalation. Returns false on a triple fault (the machine shuts down).
+enum class EventKind { kException, kSoftware, kExternal };
+bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t error_code);
+
+// CR0/CR3/CR4/EFER changed (or were set by a loader): tell the MMU.
+void PagingChanged(Machine::Impl& m, bool cr3_only);
+
+// CPUID bits of the privileged features system mode implements, added to the user-level ones.
+void AddSystemCpuid(uint32_t leaf, uint32_t* a, uint32_t* b, uint32_t* c, uint32_t* d);
+
+// The System op helper (backend::Helpers::system).
+uint64_t SystemHelper(CpuState* s, uint64_t imm, uint64_t a, uint64_t b, uint64_t pc);
+
+}  // namespace doppel::sys
