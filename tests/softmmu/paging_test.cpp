@@ -322,6 +322,13 @@ TEST_F(PagingTest, GlobalAndPcidAreReported) {
   EXPECT_FALSE(Walk(mem, regs, 0x2000, Read()).global);
 }
 
+TEST(Paging, CanonicalAddresses) {
+  EXPECT_TRUE(IsCanonical48(0x00007fff'ffffffffull));
+  EXPECT_TRUE(IsCanonical48(0xffff8000'00000000ull));
+  EXPECT_FALSE(IsCanonical48(0x00008000'00000000ull));
+  EXPECT_FALSE(IsCanonical48(0xfff7ffff'ffffffffull));
+}
+
 TEST_F(PagingTest, PageTablesOutsideRamReadAllOnes) {
   PagingRegs regs;
   regs.cr0 = 1 | kCr0Pg;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <vector>
 
 #include "tests/softmmu/page_table_builder.h"
 
@@ -201,6 +202,23 @@ TEST_F(SystemMmuTest, OnlyShadowsOfTheWrittenEntryAreDropped) {
   mem.WritePhys(pde, 8, b.Read64(pde) & ~kRW);
   EXPECT_EQ(mmu.stats().pt_write_invalidations, 2u);
   EXPECT_EQ(Fault(0x2000, WriteAt()), kPfPresent | kPfWrite);
+}
+
+TEST_F(SystemMmuTest, LoaderRewritingAWholePageTableDropsItsShadows) {
+  PageTableBuilder b(mem, PagingMode::k4Level);
+  uint64_t pte = b.Map(0x1000, 0x9000, kKiB4, kRW);
+  b.Map(0x5000, 0xa000, kKiB4, kRW);
+  b.Map(0x201000, 0xb000, kKiB4, kRW);  // entry 1 of the next page table
+  mmu.SetPagingRegs(b.Regs());
+  Tr(0x1000);
+  Tr(0x5000);
+  Tr(0x201000);
+  std::vector<uint8_t> table(kKiB4 + 8, 0);  // the page table and 8 bytes past it
+  ASSERT_TRUE(mem.Write(pte & ~0xfffull, table.data(), table.size()));
+  EXPECT_EQ(mmu.stats().pt_write_invalidations, 2u);
+  EXPECT_EQ(Fault(0x5000, Read()), 0u);
+  EXPECT_EQ(Tr(0x201000), 0xb000u);
+  EXPECT_EQ(mmu.stats().walks, 4u);
 }
 
 TEST_F(SystemMmuTest, PteWriteDropsEntriesInEveryKeptSpace) {
