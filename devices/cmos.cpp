@@ -47,6 +47,11 @@ Civil CivilFromDays(int64_t z) {
   return {yoe + era * 400 + (month <= 2), month, day};
 }
 
+// Clock times beyond 2^62 ns (146 years) are clamped so the time arithmetic cannot overflow.
+constexpr uint64_t kMaxNs = 1ull << 62;
+constexpr int64_t kFirstSecond = -62'167'219'200;  // 0000-01-01 00:00:00
+constexpr int64_t kLastSecond = 253'402'300'799;   // 9999-12-31 23:59:59
+
 uint64_t Clamp16(uint64_t value) { return std::min<uint64_t>(value, 0xffff); }
 
 }  // namespace
@@ -80,12 +85,15 @@ Cmos::Cmos(uint64_t ram_bytes, int64_t epoch_seconds, const Clock* clock, IrqLin
   data_[0x5c] = static_cast<uint8_t>(above4g >> 8);
   data_[0x5d] = static_cast<uint8_t>(above4g >> 16);
 
-  base_seconds_ = epoch_seconds;
+  // Years 0-9999 are what the RTC's century and year bytes can show.
+  base_seconds_ = std::clamp<int64_t>(epoch_seconds, kFirstSecond, kLastSecond);
   base_ns_ = 0;
   StoreTime(RtcSeconds());
 }
 
-int64_t Cmos::Now() const { return clock_ ? static_cast<int64_t>(clock_->NowNs()) : 0; }
+int64_t Cmos::Now() const {
+  return clock_ ? static_cast<int64_t>(std::min(clock_->NowNs(), kMaxNs)) : 0;
+}
 
 bool Cmos::Running() const {
   // The clock counts unless SET is on or the divider chain is held in reset (A bits 6-4 > 010).
@@ -278,7 +286,7 @@ void Cmos::ScheduleEvents(int64_t now) {
 uint64_t Cmos::NextEventNs() const { return std::min(next_periodic_ns_, next_update_ns_); }
 
 void Cmos::Advance(uint64_t now_ns) {
-  if (now_ns > static_cast<uint64_t>(INT64_MAX)) now_ns = INT64_MAX;
+  now_ns = std::min(now_ns, kMaxNs);
   int64_t now = static_cast<int64_t>(now_ns);
   bool changed = false;
   if (now_ns >= next_periodic_ns_) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <ctime>
 
 #include "tests/devices/port_test_util.h"
@@ -247,6 +248,27 @@ TEST(CmosMemory, SizeBytesAsQemuSetsThem) {
   Cmos q35(8192 * kMiB, 0, nullptr, nullptr, 2048 * kMiB);  // board-chosen split
   EXPECT_EQ(word(q35, 0x34), (2048 - 16) * 16);
   EXPECT_EQ(q35.Nvram(0x5b) | q35.Nvram(0x5c) << 8 | q35.Nvram(0x5d) << 16, 6 * 1024 * 16);
+}
+
+TEST(CmosLimits, ExtremeEpochsAndClocksStayInRange) {
+  FakeClock clock;
+  for (int64_t epoch : {INT64_MIN, int64_t{-1}, INT64_MAX}) {
+    Cmos cmos(~0ull, epoch, &clock, nullptr);
+    for (uint64_t now : {0ull, 1ull << 40, ~0ull}) {
+      clock.now_ns = now;
+      cmos.PortWrite(0x70, 1, Cmos::kRegB);
+      cmos.PortWrite(0x71, 1, Cmos::kBPeriodic | Cmos::kBUpdate | Cmos::kBAlarm | Cmos::kBBinary);
+      cmos.Advance(now);
+      cmos.Advance(cmos.NextEventNs());
+      for (uint8_t reg : {Cmos::kSeconds, Cmos::kYear, Cmos::kCentury}) {
+        cmos.PortWrite(0x70, 1, reg);
+        EXPECT_LE(cmos.PortRead(0x71, 1), 0xffu);
+      }
+    }
+  }
+  Cmos late(0, INT64_MAX, nullptr, nullptr);
+  late.PortWrite(0x70, 1, Cmos::kCentury);
+  EXPECT_EQ(late.PortRead(0x71, 1), 0x99u);  // clamped to the year 9999
 }
 
 TEST(CmosReset, DisablesInterruptsKeepsTime) {
