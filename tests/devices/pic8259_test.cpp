@@ -217,6 +217,34 @@ TEST(Pic8259, ElcrLevelInputsRefireUntilLowered) {
   EXPECT_TRUE(pic.HasInterrupt());
 }
 
+TEST(Pic8259, Icw1LevelTriggeredModeMakesEveryInputLevel) {
+  Pic8259Pair pic;
+  pic.PortWrite(0x20, 1, 0x19);  // ICW1 with LTIM
+  pic.PortWrite(0x21, 1, 0x20);
+  pic.PortWrite(0x21, 1, 0x04);
+  pic.PortWrite(0x21, 1, 0x01);
+  pic.SetIrq(1, true);  // IRQ 1 cannot be level through the ELCR, but LTIM covers it
+  EXPECT_EQ(pic.Acknowledge(), 0x21);
+  EXPECT_EQ(pic.Irr(0) & 0x02, 0x02);
+  pic.SetIrq(1, false);
+  EXPECT_EQ(pic.Irr(0) & 0x02, 0x00);
+}
+
+TEST(Pic8259, SpecialMaskModeUnblocksLowerPriorities) {
+  Pic8259Pair pic;
+  Init(pic, 0x20, 0x28);
+  pic.SetIrq(3, true);
+  EXPECT_EQ(pic.Acknowledge(), 0x23);
+  pic.SetIrq(5, true);
+  EXPECT_FALSE(pic.HasInterrupt());
+  pic.PortWrite(0x21, 1, 0x08);  // the handler masks its own level...
+  pic.PortWrite(0x20, 1, 0x68);  // ...and sets special mask mode
+  ASSERT_TRUE(pic.HasInterrupt());
+  EXPECT_EQ(pic.Acknowledge(), 0x25);
+  pic.PortWrite(0x20, 1, 0x48);  // reset special mask mode: IRQ 3 and 5 in service
+  EXPECT_EQ(ReadIsr(pic, 0x20), 0x28);
+}
+
 TEST(Pic8259, PollModeAcknowledgesThroughThePort) {
   Pic8259Pair pic;
   Init(pic, 0x20, 0x28);
