@@ -75,6 +75,12 @@ struct WalkResult {
   uint64_t entry_addr[kMaxWalkEntries] = {};
 };
 
+// 4-level paging translates only canonical addresses (bits 63:47 equal); others raise #GP, or #SS
+// for stack accesses, before any walk.
+inline bool IsCanonical48(uint64_t linear) {
+  return static_cast<uint64_t>(static_cast<int64_t>(linear << 16) >> 16) == linear;
+}
+
 // Translates `linear` (canonical in 4-level mode: the caller raises #GP otherwise; truncated to 32
 // bits in the other modes). Paging off is the identity with every right.
 //
