@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cli/boot_command.h"
 #include "cli/options.h"
 #include "cli/run_command.h"
 #include "runtime/machine.h"
@@ -186,10 +187,9 @@ int Main(int argc, char** argv) {
     code = CommandDemo(o);
   else if (o.command == "run")
     code = CommandRun(o);
-  else if (o.command == "boot") {
-    fprintf(stderr, "doppel: '%s' is not implemented yet\n", o.command.c_str());
-    code = 2;
-  } else {
+  else if (o.command == "boot")
+    code = CommandBoot(o);
+  else {
     fprintf(stderr, "doppel: unknown command '%s' (try 'doppel --help')\n", o.command.c_str());
     code = 2;
   }

@@ -1,6 +1,7 @@
 // cli/options.cpp: parsing of the common options (--engine, -d, -D, --stats, ...).
 #include "cli/options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -36,7 +37,7 @@ void PrintUsage(FILE* out) {
       "  demo [FILE]        run the bundled workload (or FILE) under the interpreter and the JIT\n"
       "  raw FILE           run a flat 64-bit binary loaded at 0x400000 until HLT\n"
       "  run PROGRAM ...    run a Linux x86-64 ELF program (options before PROGRAM)\n"
-      "  boot --kernel FILE boot a kernel on an emulated PC (not implemented yet)\n"
+      "  boot --kernel FILE boot a multiboot or ELF32 kernel on an emulated PC\n"
       "options:\n"
       "  --engine interp|jit|compare   execution engine (default jit)\n"
       "  -d ITEMS          log in_asm,ir,ir_opt,out_asm,exec\n"
@@ -52,7 +53,16 @@ void PrintUsage(FILE* out) {
       "  -U VAR            remove VAR from the guest environment\n"
       "  -0 ARGV0          pass ARGV0 as argv[0] instead of PROGRAM\n"
       "  -L PREFIX         look up the interpreter and absolute guest paths under PREFIX first\n"
-      "  --strace          print each guest system call to stderr\n");
+      "  --strace          print each guest system call to stderr\n"
+      "boot options:\n"
+      "  --kernel FILE     the kernel (multiboot v1: ELF32 or a.out kludge; or a plain ELF32)\n"
+      "  --append STRING   the kernel command line\n"
+      "  --initrd FILE     a multiboot module (repeatable; \"FILE ARGS\" gives the module a "
+      "command line)\n"
+      "  -m SIZE           RAM size (default 128M; 2M to 3G)\n"
+      "  --serial stdio|file:PATH  where COM1 goes (default stdio; Ctrl-A X quits)\n"
+      "  --no-reboot       exit instead of resetting (reset and triple fault end the run)\n"
+      "  --icount          timers follow executed instructions (1 ns each), not host time\n");
 }
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -126,6 +136,34 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->prefix = v;
     } else if (a == "--strace") {
       o->strace = true;
+    } else if (a == "--kernel" || a == "--append" || a == "--initrd" || a == "--serial") {
+      const char* v = value(a.c_str());
+      if (!v) return fail(a + " needs a value");
+      if (a == "--kernel") o->kernel = v;
+      if (a == "--append") o->append = v;
+      if (a == "--initrd") o->initrd.push_back(v);
+      if (a == "--serial") {
+        std::string s = v;
+        if (s != "stdio" && (s.rfind("file:", 0) != 0 || s.size() == 5))
+          return fail("--serial needs stdio or file:PATH, not '" + s + "'");
+        o->serial = s;
+      }
+    } else if (a == "-m") {
+      const char* v = value("-m");
+      uint64_t size = 0;
+      // A bare number is MiB, as in QEMU.
+      std::string text = v ? v : "";
+      if (!text.empty() && isdigit(static_cast<unsigned char>(text.back()))) text += "M";
+      if (!v || !ParseSize(text.c_str(), &size) || size < (2ull << 20) || size > (3ull << 30) ||
+          size % 4096 != 0) {
+        return fail(std::string("invalid RAM size '") + (v ? v : "") +
+                    "' (expected 2M to 3G, e.g. -m 64 or -m 512M)");
+      }
+      o->ram_bytes = size;
+    } else if (a == "--no-reboot") {
+      o->no_reboot = true;
+    } else if (a == "--icount") {
+      o->icount = true;
     } else if (a.size() > 1 && a[0] == '-') {
       return fail("unknown option '" + a + "'");
     } else if (o->command.empty()) {

@@ -21,6 +21,15 @@ struct Options {
   std::string argv0;
   std::string prefix = "/";
   bool strace = false;
+  // boot: --kernel, --append, --initrd (repeatable: multiboot modules), -m, --serial,
+  // --no-reboot, --icount
+  std::string kernel;
+  std::string append;
+  std::vector<std::string> initrd;
+  uint64_t ram_bytes = 128ull << 20;
+  std::string serial = "stdio";
+  bool no_reboot = false;
+  bool icount = false;
 };
 
 // Parses argv; on error prints one line to stderr and returns false.

@@ -43,6 +43,7 @@ enum class SystemOp : uint8_t {
   kInto,  // raises #OF when OF is set
   kRdtscp,
   kReadSelector,  // extra = ES..GS (0..5), 6 = LDTR, 7 = TR; result = selector
+  kBound,         // a = index (sign-extended), b = linear address of the bounds pair
 };
 
 // imm = op | insn length << 8 | operand bytes << 16 | extra << 24 | address bytes << 32.

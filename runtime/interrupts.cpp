@@ -1,6 +1,9 @@
 // runtime/interrupts.cpp: delivery of exceptions and interrupts in system mode: the real-mode
 // IVT, protected-mode and long-mode IDT gates with privilege checks and stack switches (TSS
 // stacks, IST), and escalation to double fault and triple fault (Intel SDM Vol. 3A ch. 6).
+#include <cstdio>
+#include <cstdlib>
+
 #include "runtime/system_cpu.h"
 
 namespace doppel::sys {
@@ -200,6 +203,7 @@ struct Delivery {
 }  // namespace
 
 bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t error_code) {
+  if (getenv("DOPPEL_TRACE")) fprintf(stderr, "event v=%u kind=%d err=%#x rip=%#lx cs=%#x cr2=%#lx\n", vector, (int)kind, error_code, (unsigned long)m.state.rip, m.state.sys.seg[CS].selector, (unsigned long)m.state.fault_addr);
   CpuState& s = m.state;
   bool push_error = kind == EventKind::kException && HasErrorCode(vector);
   uint32_t first = ~0u;  // the exception being delivered when a second one arrived

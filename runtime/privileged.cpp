@@ -269,9 +269,21 @@ void InsOuts(Machine::Impl& m, const ir::SystemImm& in, uint64_t pc) {
   }
 }
 
+// BOUND: the pair of signed bounds at `addr`, each of the operand size.
+void Bound(Machine::Impl& m, const ir::SystemImm& in, uint64_t index, uint64_t addr, uint64_t pc) {
+  unsigned n = in.operand_bytes;
+  uint64_t lo = 0, hi = 0;
+  if (!ReadLinear(m, addr, &lo, n, false, pc) || !ReadLinear(m, addr + n, &hi, n, false, pc))
+    return;
+  auto sext = [n](uint64_t v) { return static_cast<int64_t>(v << (64 - 8 * n)) >> (64 - 8 * n); };
+  auto i = static_cast<int64_t>(index);
+  if (i < sext(lo) || i > sext(hi)) Raise(m.state, ir::kBoundRange, 0, pc);
+}
+
 // Process mode: segment loads (i386 TLS through set_thread_area) and selector reads; every
 // other System op is a privileged instruction, #GP as Linux reports it.
-uint64_t ProcessModeHelper(Machine::Impl& m, const ir::SystemImm& in, uint64_t a, uint64_t pc) {
+uint64_t ProcessModeHelper(Machine::Impl& m, const ir::SystemImm& in, uint64_t a, uint64_t b,
+                           uint64_t pc) {
   CpuState& s = m.state;
   switch (in.op) {
     case SystemOp::kLoadSegment: LoadSegment(m, in.extra, static_cast<uint16_t>(a), pc); return 0;
@@ -279,6 +291,7 @@ uint64_t ProcessModeHelper(Machine::Impl& m, const ir::SystemImm& in, uint64_t a
     case SystemOp::kInto:
       if (s.rflags & ir::kOF) Raise(s, ir::kOverflow, ir::kSoftwareInterrupt, pc + in.insn_length);
       return 0;
+    case SystemOp::kBound: Bound(m, in, a, b, pc); return 0;
     default: return Gp(s, pc);
   }
 }
@@ -303,7 +316,7 @@ uint64_t SystemHelper(CpuState* sp, uint64_t imm, uint64_t a, uint64_t b, uint64
   CpuState& s = *sp;
   Machine::Impl& m = ImplOf(sp);
   const ir::SystemImm in = ir::UnpackSystem(imm);
-  if (!m.config.system) return ProcessModeHelper(m, in, a, pc);
+  if (!m.config.system) return ProcessModeHelper(m, in, a, b, pc);
   const uint64_t next_pc = pc + in.insn_length;
   const unsigned cpl = s.sys.cpl;
   switch (in.op) {
@@ -421,6 +434,7 @@ uint64_t SystemHelper(CpuState* sp, uint64_t imm, uint64_t a, uint64_t b, uint64
     case SystemOp::kInto:
       if (s.rflags & ir::kOF) Raise(s, ir::kOverflow, ir::kSoftwareInterrupt, next_pc);
       return 0;
+    case SystemOp::kBound: Bound(m, in, a, b, pc); return 0;
     case SystemOp::kRdtscp: {
       uint64_t tsc = m.platform->Tsc();
       s.gpr[RAX] = tsc & 0xffffffff;

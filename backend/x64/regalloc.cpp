@@ -35,8 +35,7 @@ void RegAlloc::Init(const ir::Block& b) {
     }
   }
   const ir::Terminal& t = b.term;
-  if ((t.kind == ir::Terminal::Kind::kCondLink || t.kind == ir::Terminal::Kind::kIndirect) &&
-      t.value < n) {
+  if (t.kind != ir::Terminal::Kind::kNone && t.value != ir::kNoValue && t.value < n) {
     last_use_[t.value] = static_cast<uint32_t>(n);
   }
 }

@@ -1,5 +1,5 @@
 // frontend/x86/datamove.cpp: data movement: mov, push, pop, lea, movzx/movsx/movsxd, xchg,
-// cbw/cwde/cdqe, cwd/cdq/cqo, enter/leave, pushf/popf, lahf/sahf.
+// cbw/cwde/cdqe, cwd/cdq/cqo, enter/leave, pushf/popf, pusha/popa, bound, lahf/sahf.
 #include "frontend/x86/context.h"
 
 namespace doppel::frontend {
@@ -144,6 +144,41 @@ void Popf(Context& c) {
   c.SetFlags(mask, c.ir.ZExt(Type::kI64, v));
 }
 
+// PUSHA/PUSHAD (16/32-bit code): AX CX DX BX, the original SP, BP SI DI. Every store happens
+// before SP moves, so a faulting push leaves SP unchanged.
+void Pusha(Context& c) {
+  Type t = c.OperandType(), st = c.StackType();
+  const unsigned bytes = ir::BitWidth(t) / 8;
+  Value sp = c.ir.GetReg(st, kRsp);
+  for (unsigned i = 0; i < 8; ++i) {
+    Value slot = c.ir.Sub(sp, c.Const(st, bytes * (i + 1)));
+    c.Store(c.Linear(ZYDIS_REGISTER_SS, slot), c.ir.GetReg(t, i));
+  }
+  c.ir.SetReg(kRsp, c.ir.Sub(sp, c.Const(st, bytes * 8)));
+}
+
+// POPA/POPAD: DI SI BP, (SP skipped), BX DX CX AX.
+void Popa(Context& c) {
+  Type t = c.OperandType(), st = c.StackType();
+  const unsigned bytes = ir::BitWidth(t) / 8;
+  Value sp = c.ir.GetReg(st, kRsp);
+  Value vals[8];
+  for (unsigned i = 0; i < 8; ++i) {
+    Value slot = c.ir.Add(sp, c.Const(st, bytes * (7 - i)));
+    vals[i] = c.Load(t, c.Linear(ZYDIS_REGISTER_SS, slot));
+  }
+  for (unsigned i = 0; i < 8; ++i) {
+    if (i != kRsp) c.ir.SetReg(i, vals[i]);
+  }
+  c.ir.SetReg(kRsp, c.ir.Add(sp, c.Const(st, bytes * 8)));
+}
+
+// BOUND r, m: #BR unless lower <= r <= upper (signed); the runtime compares and raises.
+void Bound(Context& c) {
+  Value index = c.ir.SExt(Type::kI64, c.Read(0));
+  c.System(ir::SystemOp::kBound, index, c.Address(1));
+}
+
 // LAHF: AH = SF:ZF:0:AF:0:PF:1:CF.
 void Lahf(Context& c) {
   ir::Emitter& ir = c.ir;
@@ -184,6 +219,11 @@ void RegisterDataMove(TranslatorTable& t) {
   for (ZydisMnemonic m : {ZYDIS_MNEMONIC_POPF, ZYDIS_MNEMONIC_POPFD, ZYDIS_MNEMONIC_POPFQ}) {
     t.Add(m, Popf);
   }
+  t.Add(ZYDIS_MNEMONIC_PUSHA, Pusha);
+  t.Add(ZYDIS_MNEMONIC_PUSHAD, Pusha);
+  t.Add(ZYDIS_MNEMONIC_POPA, Popa);
+  t.Add(ZYDIS_MNEMONIC_POPAD, Popa);
+  t.Add(ZYDIS_MNEMONIC_BOUND, Bound);
   t.Add(ZYDIS_MNEMONIC_LAHF, Lahf);
   t.Add(ZYDIS_MNEMONIC_SAHF, Sahf);
 }
