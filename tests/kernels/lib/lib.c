@@ -219,6 +219,7 @@ void isr_dispatch(struct frame* f) {
     g_fault.cs = f->cs;
     g_fault.cr2 = read_cr2();
     f->eip = g_resume;
+    f->eflags &= ~0x100u; /* a single-step trap must not repeat at the resume point */
     g_resume = 0;
     return;
   }

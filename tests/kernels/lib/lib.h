@@ -147,11 +147,17 @@ void lib_init(void);
 
 /* Runs `insns`; an exception there is recorded in g_fault and execution resumes after them.
  * `site` becomes a global label on the first instruction, for comparing the reported EIP. */
-#define TRY(site, insns, ...)                                                     \
-  __asm__ volatile("movl $1f, g_resume\n\t.globl " #site "\n" #site ":\n\t" insns \
-                   "\n1:\n\t"                                                     \
-                   "movl $0, g_resume\n\t" ::                                     \
+#define TRY(site, insns, ...)                                                                \
+  __asm__ volatile("movl $1f, g_resume\n\t.globl " #site "\n" #site ":\n\t" insns "\n1:\n\t" \
+                   "movl $0, g_resume\n\t" ::                                                \
                        : "memory" __VA_OPT__(, ) __VA_ARGS__)
+
+/* TRY with asm operands: TRY_IO(site, insns, outputs, inputs, clobbers...). */
+#define TRY_IO(site, insns, outs, ins, ...)                                                  \
+  __asm__ volatile("movl $1f, g_resume\n\t.globl " #site "\n" #site ":\n\t" insns "\n1:\n\t" \
+                   "movl $0, g_resume\n\t"                                                   \
+                   : outs:ins                                                                \
+                   : "memory" __VA_OPT__(, ) __VA_ARGS__)
 
 /* Checks the last TRY raised `vector` with `error` (ignored if < 0) at `site`; clears g_fault. */
 void check_fault(const char* name, u32 vector, i32 error, const void* site);
