@@ -52,3 +52,42 @@ isr_stubs:
     dd isr_stub_ %+ i
 %assign i i+1
 %endrep
+
+; void enter_user(u32 eip, u32 esp): runs ring-3 code (flat SEL_UCODE32/SEL_UDATA) until it executes
+; int USER_EXIT_VECTOR, then returns to the caller at ring 0. user_init() installs the gate and TSS.
+section .bss
+saved_kernel_esp: resd 1
+section .text
+global enter_user, user_exit_entry
+enter_user:
+    push ebp
+    push ebx
+    push esi
+    push edi
+    mov [saved_kernel_esp], esp
+    mov eax, [esp + 20]
+    mov ecx, [esp + 24]
+    push dword 0x43              ; SS = SEL_UDATA | 3
+    push ecx
+    pushfd
+    push dword 0x3b              ; CS = SEL_UCODE32 | 3
+    push eax
+    mov dx, 0x43
+    mov ds, dx
+    mov es, dx
+    mov fs, dx
+    mov gs, dx
+    iretd
+
+user_exit_entry:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov esp, [saved_kernel_esp]
+    pop edi
+    pop esi
+    pop ebx
+    pop ebp
+    ret

@@ -188,6 +188,18 @@ void idt_init(void) {
   idt_load();
 }
 
+u32 g_tss[26] __attribute__((aligned(128)));
+static u8 ring0_stack[8192] __attribute__((aligned(16)));
+
+void user_init(void) {
+  extern char user_exit_entry[];
+  g_tss[1] = (u32)(ring0_stack + sizeof ring0_stack); /* esp0 */
+  g_tss[2] = SEL_DATA32;                              /* ss0 */
+  g_tss[25] = (u32)sizeof g_tss << 16;                /* I/O map base: no bitmap */
+  tss_install((u32)g_tss, sizeof g_tss - 1);
+  idt_set(USER_EXIT_VECTOR, (u32)user_exit_entry, SEL_CODE32, 0xee);
+}
+
 void lib_init(void) {
   serial_init();
   gdt_init();

@@ -142,6 +142,14 @@ void idt_init(void);
 void idt_set(u32 vector, u32 offset, u16 sel, u8 type_attr);
 void idt_load(void);
 
+/* Ring 3: user_init() loads a TSS (ring-0 stack g_tss[1]) and a DPL-3 gate at USER_EXIT_VECTOR;
+ * enter_user runs flat ring-3 code at eip/esp until it executes `int $USER_EXIT_VECTOR`. */
+enum { USER_EXIT_VECTOR = 0x81 };
+extern u32 g_tss[26];
+void user_init(void);
+void enter_user(u32 eip, u32 esp);
+#define USER_EXIT() __asm__ volatile("int $0x81")
+
 /* Standard start: serial, GDT, IDT. */
 void lib_init(void);
 
