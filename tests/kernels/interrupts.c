@@ -1,7 +1,8 @@
 /* tests/kernels/interrupts.c: external interrupts: 8259 PIC + PIT IRQ0 with HLT wake-ups, the STI
  * shadow, IMR masking, LAPIC timer (one-shot, periodic, TSC-deadline), self-IPIs with nested
  * priorities and EOI ordering, and IOAPIC routing of IRQ0 (pin 2) and COM1 IRQ4 (pin 4). The
- * TSC-deadline part runs only where CPUID offers it. Every count printed is a target, not a rate. */
+ * TSC-deadline part runs only where CPUID offers it. Every count printed is a target, not a rate.
+ */
 #include "lib/lib.h"
 
 #define LAPIC 0xfee00000u

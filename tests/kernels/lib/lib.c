@@ -260,3 +260,21 @@ void check_fault(const char* name, u32 vector, i32 error, const void* site) {
   }
   clear_fault();
 }
+
+void idt64_set(u32 vector, u32 offset, u32 ist, u8 type_attr) {
+  g_idt64[2 * vector] = (offset & 0xffff) | ((u64)SEL_CODE64 << 16) | ((u64)(ist & 7) << 32) |
+                        ((u64)type_attr << 40) | ((u64)(offset >> 16) << 48);
+  g_idt64[2 * vector + 1] = 0;
+}
+
+void idt64_init(void) {
+  for (u32 v = 0; v < 32; v++) idt64_set(v, isr64_stubs[v], 0, 0x8e);
+}
+
+void long_identity_map(u64* pml4, u64* pdpt, u64 (*pds)[512]) {
+  pml4[0] = (u32)pdpt | 3;
+  for (u32 i = 0; i < 4; i++) {
+    pdpt[i] = (u32)pds[i] | 3;
+    for (u32 j = 0; j < 512; j++) pds[i][j] = ((u64)i << 30) | ((u64)j << 21) | 0x83;
+  }
+}

@@ -150,6 +150,18 @@ void user_init(void);
 void enter_user(u32 eip, u32 esp);
 #define USER_EXIT() __asm__ volatile("int $0x81")
 
+/* Long mode (lib/long.asm): long_call enters long mode with CR3 = cr3 (a PML4; PAE and EFER.LME are
+ * set, CR4 and the other EFER bits are the caller's), runs the 64-bit fn(arg) under g_idt64 and
+ * returns its EAX in 32-bit protected mode with paging off. idt64_init points vectors 0-31 at
+ * stubs that implement TRY64 (lib/long.inc) and panic otherwise. */
+u32 long_call(u32 cr3, const void* fn, u32 arg);
+extern u64 g_idt64[512];
+extern const u32 isr64_stubs[32];
+void idt64_init(void);
+void idt64_set(u32 vector, u32 offset, u32 ist, u8 type_attr);
+/* Identity map of the first 4 GiB with 2 MiB pages (RWX, supervisor) into the given tables. */
+void long_identity_map(u64* pml4, u64* pdpt, u64 (*pds)[512]);
+
 /* Standard start: serial, GDT, IDT. */
 void lib_init(void);
 
