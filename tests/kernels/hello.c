@@ -41,8 +41,13 @@ void kmain(u32 magic, struct mb_info* mbi) {
   if (mbi->flags & (1u << 3)) {
     kprintf("modules: %u\n", mbi->mods_count);
     const struct mb_module* m = (const struct mb_module*)mbi->mods_addr;
-    for (u32 i = 0; i < mbi->mods_count; i++)
-      kprintf("module %u: %u bytes, '%s'\n", i, m[i].end - m[i].start, (const char*)m[i].string);
+    for (u32 i = 0; i < mbi->mods_count; i++) {
+      const char *name = (const char*)m[i].string, *base = name;
+      for (const char* p = name; *p && *p != ' '; p++)
+        if (*p == '/') base = p + 1;
+      kprintf("module %u: %u bytes, page aligned %u, name '%s', first byte '%c'\n", i,
+              m[i].end - m[i].start, (m[i].start & 0xfff) == 0, base, *(const char*)m[i].start);
+    }
   }
   if (mbi->flags & (1u << 9)) kprintf("boot loader: '%s'\n", (const char*)mbi->boot_loader_name);
   /* QEMU's multiboot option ROM builds the map from SeaBIOS's e820 table, so mem_upper (64384 KiB
