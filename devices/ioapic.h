@@ -10,7 +10,7 @@
 
 namespace doppel::devices {
 
-// Registers through IOWIN: 0x00 ID (bits 27:24), 0x01 version 0x00170011 (version 0x11, 24 pins),
+// Registers through IOWIN: 0x00 ID (bits 27:24), 0x01 version 0x00170020 (version 0x20 as QEMU reports, 24 pins),
 // 0x02 arbitration ID (the ID), 0x10 + 2n / 0x11 + 2n the low / high half of pin n's entry.
 // Reset: ID 0, every entry masked with everything else 0.
 //
@@ -33,7 +33,7 @@ class IoApic : public MmioDevice {
  public:
   static constexpr uint64_t kDefaultBase = 0xfec00000;
   static constexpr unsigned kPins = 24;
-  static constexpr uint32_t kVersion = 0x00170011;
+  static constexpr uint32_t kVersion = 0x00170020;
   using DeliverFn = std::function<void(uint8_t vector, bool level)>;
 
   // deliver is usually LocalApic::AcceptInterrupt; it may be empty (then nothing is delivered).

@@ -104,6 +104,9 @@ enum Vector : uint32_t {
 // Set in a kException exit's error code when INT n raised the vector (a trap: RIP is after the
 // instruction, no hardware error code; system mode applies the gate's DPL check to it).
 constexpr uint32_t kSoftwareInterrupt = 1u << 31;
+// Bits 8..11 of that error code: the instruction's length (a fault during delivery reports the
+// INT instruction's own address).
+constexpr unsigned kSoftwareInterruptLengthShift = 8;
 
 // Flag bits each condition code reads.
 uint64_t CondFlagsRead(unsigned cc);

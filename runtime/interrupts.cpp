@@ -1,9 +1,6 @@
 // runtime/interrupts.cpp: delivery of exceptions and interrupts in system mode: the real-mode
 // IVT, protected-mode and long-mode IDT gates with privilege checks and stack switches (TSS
 // stacks, IST), and escalation to double fault and triple fault (Intel SDM Vol. 3A ch. 6).
-#include <cstdio>
-#include <cstdlib>
-
 #include "runtime/system_cpu.h"
 
 namespace doppel::sys {
@@ -55,9 +52,11 @@ struct Delivery {
   EventKind kind;
   uint32_t error_code;
   bool push_error;
+  uint64_t insn_pc;
 
+  // A fault while delivering a software interrupt belongs to the INT instruction.
   bool Fail(uint32_t fault_vector, uint32_t error) {
-    Raise(s, fault_vector, error, s.rip);
+    Raise(s, fault_vector, error, kind == EventKind::kSoftware ? insn_pc : s.rip);
     return false;
   }
 
@@ -202,15 +201,14 @@ struct Delivery {
 
 }  // namespace
 
-bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t error_code) {
-  if (getenv("DOPPEL_TRACE")) fprintf(stderr, "event v=%u kind=%d err=%#x rip=%#lx cs=%#x cr2=%#lx\n", vector, (int)kind, error_code, (unsigned long)m.state.rip, m.state.sys.seg[CS].selector, (unsigned long)m.state.fault_addr);
+bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t error_code,
+                  uint64_t insn_pc) {
   CpuState& s = m.state;
   bool push_error = kind == EventKind::kException && HasErrorCode(vector);
-  uint32_t first = ~0u;  // the exception being delivered when a second one arrived
   for (int attempt = 0; attempt < 3; ++attempt) {
     s.exit_reason = 0;
     if (vector == ir::kPageFault && kind == EventKind::kException) s.sys.cr2 = s.fault_addr;
-    Delivery d{m, s, vector, kind, error_code, push_error};
+    Delivery d{m, s, vector, kind, error_code, push_error, insn_pc};
     bool ok = ProtectedMode(s) ? d.Protected() : d.Real();
     if (ok) {
       s.exit_reason = 0;
@@ -223,7 +221,6 @@ bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t er
     Class a = ClassOf(vector), b = ClassOf(second);
     bool to_double = (a == Class::kContributory && b == Class::kContributory) ||
                      (a == Class::kPageFault && b != Class::kBenign);
-    first = vector;
     if (to_double) {
       vector = kDoubleFault;
       error_code = 0;
@@ -235,7 +232,6 @@ bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t er
     }
     kind = EventKind::kException;
   }
-  (void)first;
   return false;
 }
 

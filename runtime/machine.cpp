@@ -84,11 +84,14 @@ bool DeliverSystemException(Machine::Impl& m) {
   CpuState& s = m.state;
   uint32_t vector = s.exception_vector, error = s.error_code;
   sys::EventKind kind = sys::EventKind::kException;
+  uint64_t insn_pc = s.rip;
   if ((error & ir::kSoftwareInterrupt) || vector == ir::kBreakpoint) {
     kind = sys::EventKind::kSoftware;
+    unsigned length = (error >> ir::kSoftwareInterruptLengthShift) & 0xf;
+    insn_pc = s.rip - (length ? length : 1);  // INT3 is one byte
     error = 0;
   }
-  return sys::DeliverEvent(m, vector, kind, error);
+  return sys::DeliverEvent(m, vector, kind, error, insn_pc);
 }
 
 class MemoryCodeReader : public frontend::CodeReader {
@@ -500,9 +503,10 @@ RunResult Machine::Run(const RunLimits& limits) {
       // opened a one-instruction shadow.
       bool inhibit = s.sys.interrupt_shadow;
       s.sys.interrupt_shadow = 0;
+      if (inhibit) single_step = true;
       if (!inhibit && (s.rflags & ir::kIF) && m.platform->InterruptPending()) {
         uint8_t vector = m.platform->AcknowledgeInterrupt();
-        if (!sys::DeliverEvent(m, vector, sys::EventKind::kExternal, 0))
+        if (!sys::DeliverEvent(m, vector, sys::EventKind::kExternal, 0, s.rip))
           return finish(StopReason::kShutdown);
         next = nullptr;
       }

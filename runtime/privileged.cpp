@@ -432,7 +432,10 @@ uint64_t SystemHelper(CpuState* sp, uint64_t imm, uint64_t a, uint64_t b, uint64
       return ok ? out : b;
     }
     case SystemOp::kInto:
-      if (s.rflags & ir::kOF) Raise(s, ir::kOverflow, ir::kSoftwareInterrupt, next_pc);
+      if (s.rflags & ir::kOF)
+        Raise(s, ir::kOverflow,
+              ir::kSoftwareInterrupt | in.insn_length << ir::kSoftwareInterruptLengthShift,
+              next_pc);
       return 0;
     case SystemOp::kBound: Bound(m, in, a, b, pc); return 0;
     case SystemOp::kRdtscp: {

@@ -87,7 +87,9 @@ bool Pop(Machine::Impl& m, uint64_t* value, unsigned bytes, uint64_t pc);
 // Delivers an exception, software interrupt or external interrupt through the IVT/IDT, with
 // #DF and triple-fault escalation. Returns false on a triple fault (the machine shuts down).
 enum class EventKind { kException, kSoftware, kExternal };
-bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t error_code);
+// insn_pc: for a software interrupt, the INT instruction (a fault during delivery reports it).
+bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t error_code,
+                  uint64_t insn_pc);
 
 // CR0/CR3/CR4/EFER changed (or were set by a loader): tell the MMU.
 void PagingChanged(Machine::Impl& m, bool cr3_only);

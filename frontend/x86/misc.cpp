@@ -39,7 +39,8 @@ void Int3(Context& c) { c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc, ir
 // software-interrupt marker; the process or system layer decides what the vector means.
 void IntN(Context& c) {
   c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc,
-            static_cast<uint32_t>(c.insn.ops[0].imm.value.u & 0xff), ir::kSoftwareInterrupt);
+            static_cast<uint32_t>(c.insn.ops[0].imm.value.u & 0xff),
+            ir::kSoftwareInterrupt | c.insn.d.length << ir::kSoftwareInterruptLengthShift);
 }
 
 // SYSCALL saves the return address in RCX and RFLAGS in R11 before the OS layer sees it. In

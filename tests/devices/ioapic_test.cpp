@@ -35,13 +35,13 @@ struct IoApicTest : ::testing::Test {
 };
 
 TEST_F(IoApicTest, IdentificationAndResetState) {
-  EXPECT_EQ(ReadReg(0x01), 0x00170011u);
+  EXPECT_EQ(ReadReg(0x01), 0x00170020u);
   EXPECT_EQ(ReadReg(0x00), 0u);
   WriteReg(0x00, 0xff000000);
   EXPECT_EQ(ReadReg(0x00), 0x0f000000u);
   EXPECT_EQ(ReadReg(0x02), 0x0f000000u);  // arbitration ID
   WriteReg(0x01, 0);
-  EXPECT_EQ(ReadReg(0x01), 0x00170011u);
+  EXPECT_EQ(ReadReg(0x01), 0x00170020u);
   for (unsigned pin = 0; pin < IoApic::kPins; ++pin) {
     EXPECT_EQ(Low(pin), 0x00010000u) << pin;
     EXPECT_EQ(ReadReg(0x11 + 2 * pin), 0u) << pin;
