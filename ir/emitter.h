@@ -57,9 +57,10 @@ class Emitter {
 #define DOPPEL_BINOP(name) \
   Value name(Value a, Value b) { return Emit(Opcode::k##name, TypeOf(a), a, b); }
   DOPPEL_BINOP(Add)
-  DOPPEL_BINOP(Sub) DOPPEL_BINOP(And) DOPPEL_BINOP(Or) DOPPEL_BINOP(Xor) DOPPEL_BINOP(Mul)
-      DOPPEL_BINOP(UMulHi) DOPPEL_BINOP(SMulHi) DOPPEL_BINOP(Shl) DOPPEL_BINOP(Shr)
-          DOPPEL_BINOP(Sar) DOPPEL_BINOP(Rol) DOPPEL_BINOP(Ror)
+  DOPPEL_BINOP(Sub)
+  DOPPEL_BINOP(And) DOPPEL_BINOP(Or) DOPPEL_BINOP(Xor) DOPPEL_BINOP(Mul) DOPPEL_BINOP(UMulHi)
+      DOPPEL_BINOP(SMulHi) DOPPEL_BINOP(Shl) DOPPEL_BINOP(Shr) DOPPEL_BINOP(Sar) DOPPEL_BINOP(Rol)
+          DOPPEL_BINOP(Ror)
 #undef DOPPEL_BINOP
               Value Not(Value a) {
     return Emit(Opcode::kNot, TypeOf(a), a);
@@ -76,6 +77,9 @@ class Emitter {
   Value Bswap(Value a) { return Emit(Opcode::kBswap, TypeOf(a), a); }
   Value Popcnt(Value a) { return Emit(Opcode::kPopcnt, TypeOf(a), a); }
   Value Ctz(Value a) { return Emit(Opcode::kCtz, TypeOf(a), a); }
+  Value Pdep(Value a, Value mask) { return Emit(Opcode::kPdep, TypeOf(a), a, mask); }
+  Value Pext(Value a, Value mask) { return Emit(Opcode::kPext, TypeOf(a), a, mask); }
+  Value Crc32(Value acc, Value data) { return Emit(Opcode::kCrc32, TypeOf(acc), acc, data); }
   Value Clz(Value a) { return Emit(Opcode::kClz, TypeOf(a), a); }
   // Casts; a cast to the value's own type returns it unchanged.
   Value ZExt(Type t, Value a);
@@ -94,17 +98,17 @@ class Emitter {
 #define DOPPEL_FLAGS3(name) \
   Value name(Value a, Value b, Value c) { return Emit(Opcode::k##name, Type::kI64, a, b, c); }
   DOPPEL_FLAGS2(FlagsAdd)
-  DOPPEL_FLAGS2(FlagsSub) DOPPEL_FLAGS3(FlagsAdc) DOPPEL_FLAGS3(FlagsSbb) DOPPEL_FLAGS1(FlagsLogic)
-      DOPPEL_FLAGS1(FlagsInc) DOPPEL_FLAGS1(FlagsDec) DOPPEL_FLAGS2(FlagsShl)
-          DOPPEL_FLAGS2(FlagsShr) DOPPEL_FLAGS2(FlagsSar) DOPPEL_FLAGS2(FlagsRol)
-              DOPPEL_FLAGS2(FlagsRor) DOPPEL_FLAGS3(FlagsRcl) DOPPEL_FLAGS3(FlagsRcr)
-                  DOPPEL_FLAGS3(FlagsShld) DOPPEL_FLAGS3(FlagsShrd) DOPPEL_FLAGS2(FlagsUMul)
-                      DOPPEL_FLAGS2(FlagsSMul)
+  DOPPEL_FLAGS2(FlagsSub)
+  DOPPEL_FLAGS3(FlagsAdc) DOPPEL_FLAGS3(FlagsSbb) DOPPEL_FLAGS1(FlagsLogic) DOPPEL_FLAGS1(FlagsInc)
+      DOPPEL_FLAGS1(FlagsDec) DOPPEL_FLAGS2(FlagsShl) DOPPEL_FLAGS2(FlagsShr)
+          DOPPEL_FLAGS2(FlagsSar) DOPPEL_FLAGS2(FlagsRol) DOPPEL_FLAGS2(FlagsRor)
+              DOPPEL_FLAGS3(FlagsRcl) DOPPEL_FLAGS3(FlagsRcr) DOPPEL_FLAGS3(FlagsShld)
+                  DOPPEL_FLAGS3(FlagsShrd) DOPPEL_FLAGS2(FlagsUMul) DOPPEL_FLAGS2(FlagsSMul)
 #undef DOPPEL_FLAGS1
 #undef DOPPEL_FLAGS2
 #undef DOPPEL_FLAGS3
 
-                          Value Load(Type t, Value addr) {
+                      Value Load(Type t, Value addr) {
     return Emit(Opcode::kLoad, t, addr);
   }
   void Store(Value addr, Value v) { Emit(Opcode::kStore, Type::kVoid, addr, v); }
@@ -132,6 +136,9 @@ class Emitter {
   }
   Value VToGpr(Type t, VecOp op, unsigned src, uint8_t imm8 = 0) {
     return Emit(Opcode::kVToGpr, t, kNoValue, kNoValue, kNoValue, PackVec(op, 0, src, imm8));
+  }
+  Value VStrCmp(VecOp op, unsigned a, unsigned b, uint8_t imm8, Value lengths) {
+    return Emit(Opcode::kVStrCmp, Type::kI64, lengths, kNoValue, kNoValue, PackVec(op, a, b, imm8));
   }
   Value VFlags(VecOp op, unsigned a, unsigned b) {
     return Emit(Opcode::kVFlags, Type::kI64, kNoValue, kNoValue, kNoValue, PackVec(op, a, b));

@@ -133,6 +133,7 @@ class Codegen {
   void EmitDoubleShift(const ir::Inst& in);
   void EmitMulHi(const ir::Inst& in);
   void EmitBitCount(const ir::Inst& in);
+  void EmitBitGather(const ir::Inst& in);  // pdep, pext, crc32
   void EmitCast(const ir::Inst& in);
   void EmitSelect(const ir::Inst& in);
   void EmitCompare(const ir::Inst& in);
@@ -151,6 +152,7 @@ class Codegen {
   // --- emit_vector.cpp: SSE state ops, run as host SSE instructions on xmm0/xmm1 ---
   void EmitVector(const ir::Inst& in);
   void EmitVecMem(const ir::Inst& in);
+  void EmitVecStrCmp(const ir::Inst& in);
   void EnterGuestMxcsr();
   void LeaveGuestMxcsr(uint64_t pc);               // merges flags; #XM on an unmasked exception
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block

@@ -138,11 +138,36 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
   });
 }
 
+// pcmp[ei]str[im] on the host: lengths in eax/edx (already saturated, so the 32-bit form is exact
+// for the REX.W one too), the index from ecx, the mask from xmm0, the flags from RFLAGS.
+void Codegen::EmitVecStrCmp(const ir::Inst& in) {
+  const ir::VecOp op = ir::VecOpOf(in.imm);
+  const bool mask = op == ir::VecOp::kPcmpestrm || op == ir::VecOp::kPcmpistrm;
+  LoadTo(x86::rax, in.args[0]);
+  a_.mov(x86::rdx, x86::rax);
+  a_.shr(x86::rdx, 32);
+  a_.mov(x86::eax, x86::eax);
+  a_.movups(x86::xmm0, VecSlot(ir::VecDst(in.imm)));
+  a_.movups(x86::xmm1, VecSlot(ir::VecSrc(in.imm)));
+  a_.emit(HostInst(op), x86::xmm0, x86::xmm1, asmjit::Imm(ir::VecImm8(in.imm)));
+  a_.pushfq();
+  a_.pop(x86::rdx);
+  a_.and_(x86::edx, static_cast<uint32_t>(ir::kArithFlags));
+  if (mask) {
+    a_.movups(VecSlot(0), x86::xmm0);
+  } else {
+    a_.shl(x86::rcx, 32);
+    a_.or_(x86::rdx, x86::rcx);
+  }
+  Commit(x86::rdx);
+}
+
 void Codegen::EmitVector(const ir::Inst& in) {
   const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
   switch (in.op) {
     case Opcode::kVLoad:
     case Opcode::kVStore: EmitVecMem(in); return;
+    case Opcode::kVStrCmp: EmitVecStrCmp(in); return;
     case Opcode::kVFromGpr: {
       x86::Gp v = In(in.args[0], x86::rax);
       if (ArgWidth(in, 0) == 64) {
@@ -205,6 +230,15 @@ void Codegen::EmitVector(const ir::Inst& in) {
                0xffff);
         return;
       }
+      if (op == ir::VecOp::kBlendvps || op == ir::VecOp::kBlendvpd || op == ir::VecOp::kPblendvb) {
+        // The mask is the host's implicit xmm0: guest XMM0 goes there, dst into xmm2.
+        a_.movups(x86::xmm2, VecSlot(dst));
+        a_.movups(x86::xmm1, VecSlot(src));
+        a_.movups(x86::xmm0, VecSlot(0));
+        a_.emit(id, x86::xmm2, x86::xmm1, x86::xmm0);
+        a_.movups(VecSlot(dst), x86::xmm2);
+        return;
+      }
       a_.movups(x86::xmm0, VecSlot(dst));
       if (info.kind == VecKind::kIntImm) {
         a_.emit(id, x86::xmm0, imm8);
@@ -226,7 +260,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       a_.movups(x86::xmm0, VecSlot(dst));
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
-        a_.emit(id, x86::xmm0, x86::edx, imm8);
+        a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx), imm8);
       } else {
         a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
       }
@@ -237,7 +271,8 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVToGpr: {
       const unsigned w = ir::BitWidth(in.type);
       // Only movq and the cvt*2si forms have a 64-bit destination.
-      const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || info.kind == VecKind::kToGprFp);
+      const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || op == ir::VecOp::kPextrq ||
+                                    info.kind == VecKind::kToGprFp);
       const x86::Gp d = wide ? x86::Gp(x86::rdx) : x86::Gp(x86::edx);
       a_.movups(x86::xmm1, VecSlot(src));
       if (fp) EnterGuestMxcsr();
@@ -253,11 +288,11 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVFlags:
       a_.movups(x86::xmm0, VecSlot(dst));
       a_.movups(x86::xmm1, VecSlot(src));
-      EnterGuestMxcsr();
+      if (fp) EnterGuestMxcsr();
       a_.emit(id, x86::xmm0, x86::xmm1);
       a_.pushfq();
       a_.pop(x86::rdx);
-      LeaveGuestMxcsr(in.guest_pc);
+      if (fp) LeaveGuestMxcsr(in.guest_pc);
       a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
       Commit(x86::rdx);
       return;

@@ -164,6 +164,9 @@ const TranslatorTable& Translators() {
     RegisterX87(t);
     RegisterMmx(t);
     RegisterCmpxchgWide(t);
+    RegisterSsse3(t);
+    RegisterSse4(t);  // after sse_move.cpp: replaces PEXTRW with the form that also stores
+    RegisterBmi(t);
     return t;
   }();
   return table;

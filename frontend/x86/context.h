@@ -111,6 +111,9 @@ void RegisterSseInt(TranslatorTable& t);     // sse_int.cpp: padd..pshufd (SSE2 
 void RegisterSseFp(TranslatorTable& t);      // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
 void RegisterMmx(TranslatorTable& t);        // mmx.cpp: emms, movntq, pshufw, movq2dq (+ MMX forms)
 void RegisterCmpxchgWide(TranslatorTable& t);  // cmpxchg_wide.cpp: cmpxchg8b, cmpxchg16b
+void RegisterSsse3(TranslatorTable& t);        // ssse3.cpp: SSE3 and SSSE3 (XMM forms)
+void RegisterSse4(TranslatorTable& t);         // sse4.cpp: SSE4.1, SSE4.2 vector and string ops
+void RegisterBmi(TranslatorTable& t);          // bmi.cpp: BMI1, BMI2, ADX, MOVBE, CRC32
 // The SSE2 forms (map 0F) of the MOVSD/CMPSD mnemonics, which string.cpp dispatches to.
 void TranslateSseMovsd(Context& c);
 void TranslateSseCmpsd(Context& c);
