@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/interp/semantics.h"
+#include "backend/interp/vector.h"
 #include "ir/vector.h"
 #include "runtime/machine_impl.h"
 #include "runtime/x87.h"
@@ -179,6 +180,7 @@ backend::Helpers MakeHelpers() {
   h.x87 = X87Execute;
   h.vload = VLoad;
   h.vstore = VStore;
+  h.vec_op = [](CpuState* s, uint64_t imm, uint64_t pc) { interp::VecOp(*s, imm, pc); };
   return h;
 }
 

@@ -270,7 +270,23 @@ class FpEnv {
     fesetround(saved_round_);
   }
   uint32_t flags = 0;
+  // Set by multi-stage operations (dpps/dppd) that already applied the #XM flag rules per stage.
+  bool staged = false;
   uint32_t mxcsr() const { return mxcsr_; }
+  // After one stage of a multi-stage operation: true when it raised an unmasked exception (the
+  // instruction then stops there), with an unmasked pre-computation exception dropping the
+  // stage's post-computation flags. `before` holds the earlier stages' flags.
+  bool StageFaults(uint32_t before) {
+    const uint32_t stage = flags;
+    const uint32_t unmasked = stage & ~(mxcsr_ >> ir::kMxcsrMaskShift) & ir::kMxcsrFlags;
+    staged = true;
+    if (!unmasked) {
+      flags = before | stage;
+      return false;
+    }
+    flags = before | ((unmasked & (kIE | kDE | kZE)) ? stage & (kIE | kDE | kZE) : stage);
+    return true;
+  }
 
   // A source operand: DAZ turns denormals into signed zeros; otherwise they raise DE.
   template <typename F>
@@ -458,45 +474,54 @@ Bits<F> Round(FpEnv& e, Bits<F> a, uint8_t imm) {
   }
   a = e.In<F>(a, false);
   const unsigned mode = imm & 4 ? (e.mxcsr() >> 13) & 3 : imm & 3;
+  // nearbyint in the chosen mode keeps the sign of zero results (libm's floor does not under
+  // a downward guest rounding mode).
+  static constexpr int kModes[4] = {FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO};
   volatile F x = FromBits<F>(a);
-  F r;
-  switch (mode) {
-    case 0: {
-      const int saved = fegetround();
-      fesetround(FE_TONEAREST);
-      r = std::nearbyint(x);
-      fesetround(saved);
-      break;
-    }
-    case 1: r = std::floor(x); break;
-    case 2: r = std::ceil(x); break;
-    default: r = std::trunc(x); break;
-  }
+  const int saved = fegetround();
+  fesetround(kModes[mode]);
+  volatile F r = std::nearbyint(x);
+  fesetround(saved);
   e.Take();
   if (r != x && !(imm & 8)) e.flags |= kPE;
-  return ToBits<F>(r);
+  return ToBits<F>(static_cast<F>(r));
 }
 
 // dpps/dppd: the products selected by imm[7:4] (others +0.0), summed pairwise with a rounding
-// after each step, the sum written to the lanes imm[3:0] selects (others +0.0).
+// after each step, the sum written to the lanes imm[3:0] selects (others +0.0). Hardware checks
+// for unmasked exceptions after each stage (multiply, first add, second add) and stops at the
+// first that raised one, with the flags of the stages so far.
 template <typename F>
 Vec DotProduct(FpEnv& e, const Vec& d, const Vec& s, uint8_t imm) {
   using B = Bits<F>;
   constexpr unsigned n = 16 / sizeof(F);
+  Vec r{};
+  const uint32_t before = e.flags;
+  e.flags = 0;
   B t[n];
   for (unsigned i = 0; i < n; ++i) {
     t[i] = (imm >> (4 + i)) & 1 ? Arithmetic<F>(e, Arith::kMul, d.Get<B>(i), s.Get<B>(i)) : B{0};
   }
-  B sum;
-  if constexpr (n == 4) {
-    B lo = Arithmetic<F>(e, Arith::kAdd, t[0], t[1]);
-    B hi = Arithmetic<F>(e, Arith::kAdd, t[2], t[3]);
-    sum = Arithmetic<F>(e, Arith::kAdd, lo, hi);
-  } else {
-    sum = Arithmetic<F>(e, Arith::kAdd, t[0], t[1]);
+  if (e.StageFaults(before)) return r;
+  // Each lane sums in its own operand order (which picks the NaN that propagates), as measured
+  // on hardware: dpps pair[i] = t[i^1] + t[i], then pair[i] + pair[i^2]; dppd t[i] + t[i^1].
+  uint32_t so_far = e.flags;
+  e.flags = 0;
+  B pair[n];
+  for (unsigned i = 0; i < n; ++i) {
+    pair[i] = n == 4 ? Arithmetic<F>(e, Arith::kAdd, t[i ^ 1], t[i])
+                     : Arithmetic<F>(e, Arith::kAdd, t[i], t[i ^ 1]);
   }
-  Vec r;
-  for (unsigned i = 0; i < n; ++i) r.Set<B>(i, (imm >> i) & 1 ? sum : B{0});
+  if (e.StageFaults(so_far)) return r;
+  B sum[n];
+  for (unsigned i = 0; i < n; ++i) sum[i] = pair[i];
+  if constexpr (n == 4) {
+    so_far = e.flags;
+    e.flags = 0;
+    for (unsigned i = 0; i < n; ++i) sum[i] = Arithmetic<F>(e, Arith::kAdd, pair[i], pair[i ^ 2]);
+    if (e.StageFaults(so_far)) return r;
+  }
+  for (unsigned i = 0; i < n; ++i) r.Set<B>(i, (imm >> i) & 1 ? sum[i] : B{0});
   return r;
 }
 
@@ -634,9 +659,9 @@ Vec FpOp(FpEnv& e, VecOp op, const Vec& d, const Vec& s, uint8_t imm) {
 // Commits the flags; false (and #XM raised) when an unmasked exception occurred.
 // An unmasked pre-computation exception (IE, DE, ZE) stops the instruction before any result is
 // computed, so the post-computation flags (OE, UE, PE) of the host's masked run are dropped.
-bool FinishFp(CpuState& s, uint32_t flags, uint64_t pc) {
+bool FinishFp(CpuState& s, uint32_t flags, uint64_t pc, bool staged = false) {
   const uint32_t unmasked = flags & ~(s.mxcsr >> ir::kMxcsrMaskShift) & ir::kMxcsrFlags;
-  if (unmasked & (kIE | kDE | kZE)) flags &= kIE | kDE | kZE;
+  if ((unmasked & (kIE | kDE | kZE)) && !staged) flags &= kIE | kDE | kZE;
   s.mxcsr |= flags;
   if (unmasked) {
     RaiseGuestException(s, ir::kSimdFloatingPoint, pc);
@@ -682,12 +707,14 @@ bool VecOp(CpuState& s, uint64_t imm, uint64_t pc) {
     default: {
       Vec r;
       uint32_t flags;
+      bool staged;
       {
         FpEnv e(s.mxcsr);
         r = FpOp(e, op, d, src, ir::VecImm8(imm));
         flags = e.flags;
+        staged = e.staged;
       }
-      if (!FinishFp(s, flags, pc)) return false;
+      if (!FinishFp(s, flags, pc, staged)) return false;
       Write(s, dst, r);
       return true;
     }

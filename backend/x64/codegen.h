@@ -10,6 +10,7 @@
 #include "backend/helpers.h"
 #include "backend/x64/jit.h"
 #include "ir/ir.h"
+#include "ir/vector.h"
 #include "runtime/cpu_state.h"
 
 namespace doppel::x64 {
@@ -153,6 +154,8 @@ class Codegen {
   void EmitVector(const ir::Inst& in);
   void EmitVecMem(const ir::Inst& in);
   void EmitVecStrCmp(const ir::Inst& in);
+  void EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8, bool fp,
+                     const ir::VecOpInfo& info, uint64_t pc);
   void EnterGuestMxcsr();
   void LeaveGuestMxcsr(uint64_t pc);               // merges flags; #XM on an unmasked exception
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block

@@ -162,6 +162,25 @@ void Codegen::EmitVecStrCmp(const ir::Inst& in) {
   Commit(x86::rdx);
 }
 
+// dst = op(dst, src[, imm8]) with the host instruction in xmm0/xmm1.
+void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
+                            bool fp, const ir::VecOpInfo& info, uint64_t pc) {
+  a_.movups(x86::xmm0, VecSlot(dst));
+  if (info.kind == VecKind::kIntImm) {
+    a_.emit(id, x86::xmm0, imm8);
+  } else {
+    a_.movups(x86::xmm1, VecSlot(src));
+    if (fp) EnterGuestMxcsr();
+    if (info.has_imm) {
+      a_.emit(id, x86::xmm0, x86::xmm1, imm8);
+    } else {
+      a_.emit(id, x86::xmm0, x86::xmm1);
+    }
+    if (fp) LeaveGuestMxcsr(pc);
+  }
+  a_.movups(VecSlot(dst), x86::xmm0);
+}
+
 void Codegen::EmitVector(const ir::Inst& in) {
   const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
   switch (in.op) {
@@ -239,20 +258,32 @@ void Codegen::EmitVector(const ir::Inst& in) {
         a_.movups(VecSlot(dst), x86::xmm2);
         return;
       }
-      a_.movups(x86::xmm0, VecSlot(dst));
-      if (info.kind == VecKind::kIntImm) {
-        a_.emit(id, x86::xmm0, imm8);
-      } else {
-        a_.movups(x86::xmm1, VecSlot(src));
-        if (fp) EnterGuestMxcsr();
-        if (info.has_imm) {
-          a_.emit(id, x86::xmm0, x86::xmm1, imm8);
-        } else {
-          a_.emit(id, x86::xmm0, x86::xmm1);
-        }
-        if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (op == ir::VecOp::kDpps || op == ir::VecOp::kDppd) {
+        // With every exception masked the host instruction is exact; otherwise the staged
+        // reference decides where it stops (backend/helpers.h vec_op).
+        asmjit::Label staged = a_.newLabel(), done = a_.newLabel();
+        a_.mov(x86::eax, mxcsr);
+        a_.not_(x86::eax);
+        a_.test(x86::eax, 0x3f << ir::kMxcsrMaskShift);
+        a_.jnz(staged);
+        const uint32_t saved = ra_.CallerSavedInUse();
+        const uint64_t imm = in.imm, pc = in.guest_pc;
+        deferred_.push_back([this, staged, done, saved, imm, pc] {
+          a_.bind(staged);
+          SaveCallerSaved(saved);
+          MovImm(x86::rsi, imm);
+          MovImm(x86::rdx, pc);
+          a_.mov(x86::rdi, kState);
+          CallAbs(reinterpret_cast<const void*>(h_.vec_op));
+          CheckFault();
+          RestoreCallerSaved(saved);
+          a_.jmp(done);
+        });
+        EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
+        a_.bind(done);
+        return;
       }
-      a_.movups(VecSlot(dst), x86::xmm0);
+      EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
       return;
     case Opcode::kVFromGprOp: {
       const unsigned w = ArgWidth(in, 0);
