@@ -27,6 +27,10 @@ struct Helpers {
   void (*vstore)(CpuState*, uint64_t addr, uint32_t mem_imm, uint64_t pc);
   // A sensitive instruction (ir::SystemOp in imm, see ir/system.h); raises guest exceptions.
   uint64_t (*system)(CpuState*, uint64_t imm, uint64_t a, uint64_t b, uint64_t pc);
+  // One VOp computed by the portable reference (backend/interp/vector.cpp), for the few vecops
+  // whose host instruction cannot report the guest's exception behaviour (dpps/dppd with an
+  // unmasked exception stop between stages); raises #XM.
+  void (*vec_op)(CpuState*, uint64_t imm, uint64_t pc);
 };
 inline uint32_t PackDiv(DivKind k, unsigned bits) { return static_cast<uint32_t>(k) << 8 | bits; }
 

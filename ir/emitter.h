@@ -77,6 +77,9 @@ class Emitter {
   Value Bswap(Value a) { return Emit(Opcode::kBswap, TypeOf(a), a); }
   Value Popcnt(Value a) { return Emit(Opcode::kPopcnt, TypeOf(a), a); }
   Value Ctz(Value a) { return Emit(Opcode::kCtz, TypeOf(a), a); }
+  Value Pdep(Value a, Value mask) { return Emit(Opcode::kPdep, TypeOf(a), a, mask); }
+  Value Pext(Value a, Value mask) { return Emit(Opcode::kPext, TypeOf(a), a, mask); }
+  Value Crc32(Value acc, Value data) { return Emit(Opcode::kCrc32, TypeOf(acc), acc, data); }
   Value Clz(Value a) { return Emit(Opcode::kClz, TypeOf(a), a); }
   // Casts; a cast to the value's own type returns it unchanged.
   Value ZExt(Type t, Value a);
@@ -136,6 +139,9 @@ class Emitter {
   }
   Value VToGpr(Type t, VecOp op, unsigned src, uint8_t imm8 = 0) {
     return Emit(Opcode::kVToGpr, t, kNoValue, kNoValue, kNoValue, PackVec(op, 0, src, imm8));
+  }
+  Value VStrCmp(VecOp op, unsigned a, unsigned b, uint8_t imm8, Value lengths) {
+    return Emit(Opcode::kVStrCmp, Type::kI64, lengths, kNoValue, kNoValue, PackVec(op, a, b, imm8));
   }
   Value VFlags(VecOp op, unsigned a, unsigned b) {
     return Emit(Opcode::kVFlags, Type::kI64, kNoValue, kNoValue, kNoValue, PackVec(op, a, b));

@@ -5,7 +5,18 @@
 
 namespace doppel::ir {
 
-enum class VecKind : uint8_t { kInt, kIntImm, kFp, kToGpr, kToGprFp, kFromGpr, kFromGprFp, kFlags };
+enum class VecKind : uint8_t {
+  kInt,
+  kIntImm,
+  kFp,
+  kToGpr,
+  kToGprFp,
+  kFromGpr,
+  kFromGprFp,
+  kFlags,
+  kIntFlags,
+  kStr
+};
 
 enum class VecOp : uint16_t {
 #define VECOP(name, kind, has_imm, mnemonic) k##name,

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/interp/semantics.h"
+#include "backend/interp/vector.h"
 #include "ir/vector.h"
 #include "runtime/machine_impl.h"
 #include "runtime/system_cpu.h"
@@ -98,13 +99,15 @@ uint64_t Div(CpuState* s, uint32_t kind_and_bits, uint64_t hi, uint64_t lo, uint
 }
 
 // CPUID reports what doppel implements: the general-purpose integer set in long mode with CMOV,
-// TSC, POPCNT and LZCNT, CMPXCHG8B/16B, MMX, SSE/SSE2 with FXSAVE; nothing it cannot execute.
+// TSC, POPCNT and LZCNT, CMPXCHG8B/16B, MOVBE, BMI1/BMI2/ADX, MMX, SSE..SSE4.2 (SSE3, SSSE3,
+// SSE4.1, SSE4.2 with CRC32) with FXSAVE; nothing it cannot execute (no MONITOR, no XSAVE/AVX, no
+// ERMS). Leaves 2..6 are zero: glibc then finds no cache descriptors and keeps its defaults.
 void Cpuid(CpuState* s) {
   uint32_t leaf = static_cast<uint32_t>(s->gpr[RAX]);
   uint32_t a = 0, b = 0, c = 0, d = 0;
   switch (leaf) {
     case 0:
-      a = 1;
+      a = 7;
       // A vendor glibc knows: for unknown vendors it never reads the leaf 1 feature bits and
       // then refuses to run x86-64 baseline binaries (QEMU reports a real vendor too).
       memcpy(&b, "Genu", 4);
@@ -117,7 +120,14 @@ void Cpuid(CpuState* s) {
           (1u << 0) | (1u << 8) |                // FPU (x87), CX8
           (1u << 23) |                           // MMX
           (1u << 24) | (1u << 25) | (1u << 26);  // FXSR, SSE, SSE2
-      c = (1u << 23) | (1u << 13);               // POPCNT, CX16
+      c = (1u << 0) | (1u << 9) |                // SSE3, SSSE3
+          (1u << 13) |                           // CX16
+          (1u << 19) | (1u << 20) |              // SSE4.1, SSE4.2
+          (1u << 22) | (1u << 23);               // MOVBE, POPCNT
+      break;
+    case 7:
+      // Subleaf 0 (EAX = 0: the only subleaf): BMI1, BMI2, ADX.
+      if (static_cast<uint32_t>(s->gpr[RCX]) == 0) b = (1u << 3) | (1u << 8) | (1u << 19);
       break;
     case 0x80000000: a = 0x80000001; break;
     case 0x80000001:
@@ -179,6 +189,7 @@ backend::Helpers MakeHelpers() {
   h.vload = VLoad;
   h.vstore = VStore;
   h.system = sys::SystemHelper;
+  h.vec_op = [](CpuState* s, uint64_t imm, uint64_t pc) { interp::VecOp(*s, imm, pc); };
   return h;
 }
 

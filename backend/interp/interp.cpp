@@ -148,6 +148,9 @@ backend::BlockExit Run(const ir::Block& b, CpuState& s, const backend::Helpers& 
         break;
       case Opcode::kPopcnt: r = __builtin_popcountll(arg(0)); break;
       case Opcode::kCtz: r = arg(0) ? __builtin_ctzll(arg(0)) : w; break;
+      case Opcode::kPdep: r = Pdep(arg(0), arg(1)); break;
+      case Opcode::kPext: r = Pext(arg(0), arg(1)); break;
+      case Opcode::kCrc32: r = Crc32c(static_cast<uint32_t>(arg(0)), arg(1), aw(1)); break;
       case Opcode::kClz: r = arg(0) ? __builtin_clzll(arg(0)) - (64 - w) : w; break;
       case Opcode::kZExt: r = arg(0); break;
       case Opcode::kSExt: r = static_cast<uint64_t>(SignExtend(arg(0), aw(0))); break;
@@ -215,6 +218,7 @@ backend::BlockExit Run(const ir::Block& b, CpuState& s, const backend::Helpers& 
       case Opcode::kVFlags:
         if (!VecFlags(s, in.imm, in.guest_pc, &r)) return fault();
         break;
+      case Opcode::kVStrCmp: r = VecStrCmp(s, in.imm, arg(0)); break;
       case Opcode::kGetMxcsr: r = s.mxcsr; break;
       case Opcode::kSetMxcsr:
         if (!SetMxcsr(s, static_cast<uint32_t>(arg(0)), in.guest_pc)) return fault();

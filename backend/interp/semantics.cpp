@@ -243,6 +243,36 @@ bool Divide(backend::DivKind kind, unsigned w, uint64_t hi, uint64_t lo, uint64_
   return true;
 }
 
+uint64_t Pdep(uint64_t a, uint64_t mask) {
+  uint64_t r = 0;
+  for (uint64_t bit = 1; mask != 0; bit <<= 1) {
+    const uint64_t lowest = mask & (0 - mask);
+    if (a & bit) r |= lowest;
+    mask &= mask - 1;
+  }
+  return r;
+}
+
+uint64_t Pext(uint64_t a, uint64_t mask) {
+  uint64_t r = 0;
+  for (uint64_t bit = 1; mask != 0; bit <<= 1) {
+    const uint64_t lowest = mask & (0 - mask);
+    if (a & lowest) r |= bit;
+    mask &= mask - 1;
+  }
+  return r;
+}
+
+uint64_t Crc32c(uint32_t crc, uint64_t data, unsigned bits) {
+  constexpr uint32_t kPolyReflected = 0x82f63b78;
+  for (unsigned i = 0; i < bits; ++i) {
+    const uint32_t in = static_cast<uint32_t>((data >> i) & 1);
+    const uint32_t feedback = (crc ^ in) & 1;
+    crc = (crc >> 1) ^ (feedback ? kPolyReflected : 0);
+  }
+  return crc;
+}
+
 bool EvalCond(unsigned cc, uint64_t f) {
   bool of = f & kOF, cf = f & kCF, zf = f & kZF, sf = f & kSF, pf = f & kPF;
   bool r = false;

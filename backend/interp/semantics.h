@@ -43,6 +43,11 @@ uint64_t Shld(uint64_t a, uint64_t b, unsigned c, unsigned w);
 uint64_t Shrd(uint64_t a, uint64_t b, unsigned c, unsigned w);
 uint64_t UMulHi(uint64_t a, uint64_t b, unsigned w);
 uint64_t SMulHi(uint64_t a, uint64_t b, unsigned w);
+// BMI2 PDEP/PEXT: deposit the low bits of a at the set bits of mask / gather them from there.
+uint64_t Pdep(uint64_t a, uint64_t mask);
+uint64_t Pext(uint64_t a, uint64_t mask);
+// SSE4.2 CRC32: CRC-32C (Castagnoli, reflected) of the low `bits` of data onto crc.
+uint64_t Crc32c(uint32_t crc, uint64_t data, unsigned bits);
 // (hi:lo) divided by d; false on #DE (zero divisor or quotient overflow).
 bool Divide(backend::DivKind kind, unsigned w, uint64_t hi, uint64_t lo, uint64_t d, uint64_t* out);
 bool EvalCond(unsigned cc, uint64_t flags);

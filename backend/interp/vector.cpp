@@ -11,6 +11,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "backend/interp/vector_lanes.h"
 #include "ir/vector.h"
 
 namespace doppel::interp {
@@ -21,20 +22,6 @@ using ir::VecOp;
 
 constexpr uint32_t kIE = 1, kDE = 2, kZE = 4, kOE = 8, kUE = 16, kPE = 32;
 
-struct Vec {
-  uint8_t b[16];
-  template <typename T>
-  T Get(unsigned i) const {
-    T v;
-    memcpy(&v, b + i * sizeof(T), sizeof(T));
-    return v;
-  }
-  template <typename T>
-  void Set(unsigned i, T v) {
-    memcpy(b + i * sizeof(T), &v, sizeof(T));
-  }
-};
-
 uint8_t* Slot(CpuState& s, unsigned n) { return s.xmm[0] + 16 * n; }
 Vec Read(CpuState& s, unsigned n) {
   Vec v;
@@ -44,21 +31,6 @@ Vec Read(CpuState& s, unsigned n) {
 void Write(CpuState& s, unsigned n, const Vec& v) { memcpy(Slot(s, n), v.b, 16); }
 
 // --- integer lanes -----------------------------------------------------------------------------
-
-template <typename T, typename F>
-Vec Lanes(const Vec& d, const Vec& s, F f) {
-  Vec r;
-  for (unsigned i = 0; i < 16 / sizeof(T); ++i)
-    r.Set<T>(i, static_cast<T>(f(d.Get<T>(i), s.Get<T>(i))));
-  return r;
-}
-
-template <typename T>
-T Saturate(int64_t v) {
-  if (v < std::numeric_limits<T>::min()) return std::numeric_limits<T>::min();
-  if (v > std::numeric_limits<T>::max()) return std::numeric_limits<T>::max();
-  return static_cast<T>(v);
-}
 
 template <typename T>
 Vec ShiftLeft(const Vec& d, uint64_t count) {
@@ -298,6 +270,23 @@ class FpEnv {
     fesetround(saved_round_);
   }
   uint32_t flags = 0;
+  // Set by multi-stage operations (dpps/dppd) that already applied the #XM flag rules per stage.
+  bool staged = false;
+  uint32_t mxcsr() const { return mxcsr_; }
+  // After one stage of a multi-stage operation: true when it raised an unmasked exception (the
+  // instruction then stops there), with an unmasked pre-computation exception dropping the
+  // stage's post-computation flags. `before` holds the earlier stages' flags.
+  bool StageFaults(uint32_t before) {
+    const uint32_t stage = flags;
+    const uint32_t unmasked = stage & ~(mxcsr_ >> ir::kMxcsrMaskShift) & ir::kMxcsrFlags;
+    staged = true;
+    if (!unmasked) {
+      flags = before | stage;
+      return false;
+    }
+    flags = before | ((unmasked & (kIE | kDE | kZE)) ? stage & (kIE | kDE | kZE) : stage);
+    return true;
+  }
 
   // A source operand: DAZ turns denormals into signed zeros; otherwise they raise DE.
   template <typename F>
@@ -475,6 +464,93 @@ Vec FpLanes(const Vec& d, const Vec& s, unsigned n, Fn f) {
   return r;
 }
 
+// roundps/pd/ss/sd: imm[1:0] the rounding mode unless imm[2] (then MXCSR.RC); imm[3] suppresses
+// PE. A QNaN passes through, an SNaN is quieted with IE (the SDM lists only IE and PE).
+template <typename F>
+Bits<F> Round(FpEnv& e, Bits<F> a, uint8_t imm) {
+  if (IsNan<F>(a)) {
+    if (IsSnan<F>(a)) e.flags |= kIE;
+    return a | kQuietBit<F>;
+  }
+  a = e.In<F>(a, false);
+  const unsigned mode = imm & 4 ? (e.mxcsr() >> 13) & 3 : imm & 3;
+  // nearbyint in the chosen mode keeps the sign of zero results (libm's floor does not under
+  // a downward guest rounding mode).
+  static constexpr int kModes[4] = {FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO};
+  volatile F x = FromBits<F>(a);
+  const int saved = fegetround();
+  fesetround(kModes[mode]);
+  volatile F r = std::nearbyint(x);
+  fesetround(saved);
+  e.Take();
+  if (r != x && !(imm & 8)) e.flags |= kPE;
+  return ToBits<F>(static_cast<F>(r));
+}
+
+// dpps/dppd: the products selected by imm[7:4] (others +0.0), summed pairwise with a rounding
+// after each step, the sum written to the lanes imm[3:0] selects (others +0.0). Hardware checks
+// for unmasked exceptions after each stage (multiply, first add, second add) and stops at the
+// first that raised one, with the flags of the stages so far.
+template <typename F>
+Vec DotProduct(FpEnv& e, const Vec& d, const Vec& s, uint8_t imm) {
+  using B = Bits<F>;
+  constexpr unsigned n = 16 / sizeof(F);
+  Vec r{};
+  const uint32_t before = e.flags;
+  e.flags = 0;
+  B t[n];
+  for (unsigned i = 0; i < n; ++i) {
+    t[i] = (imm >> (4 + i)) & 1 ? Arithmetic<F>(e, Arith::kMul, d.Get<B>(i), s.Get<B>(i)) : B{0};
+  }
+  if (e.StageFaults(before)) return r;
+  // Each lane sums in its own operand order (which picks the NaN that propagates), as measured
+  // on hardware: dpps pair[i] = t[i^1] + t[i], then pair[i] + pair[i^2]; dppd t[i] + t[i^1].
+  uint32_t so_far = e.flags;
+  e.flags = 0;
+  B pair[n];
+  for (unsigned i = 0; i < n; ++i) {
+    pair[i] = n == 4 ? Arithmetic<F>(e, Arith::kAdd, t[i ^ 1], t[i])
+                     : Arithmetic<F>(e, Arith::kAdd, t[i], t[i ^ 1]);
+  }
+  if (e.StageFaults(so_far)) return r;
+  B sum[n];
+  for (unsigned i = 0; i < n; ++i) sum[i] = pair[i];
+  if constexpr (n == 4) {
+    so_far = e.flags;
+    e.flags = 0;
+    for (unsigned i = 0; i < n; ++i) sum[i] = Arithmetic<F>(e, Arith::kAdd, pair[i], pair[i ^ 2]);
+    if (e.StageFaults(so_far)) return r;
+  }
+  for (unsigned i = 0; i < n; ++i) r.Set<B>(i, (imm >> i) & 1 ? sum[i] : B{0});
+  return r;
+}
+
+// haddps/hsubps/haddpd/hsubpd: adjacent pairs of d, then of s.
+template <typename F>
+Vec HorizontalFp(FpEnv& e, const Vec& d, const Vec& s, Arith op) {
+  using B = Bits<F>;
+  constexpr unsigned half = 8 / sizeof(F);
+  Vec r;
+  for (unsigned i = 0; i < half; ++i) {
+    r.Set<B>(i, Arithmetic<F>(e, op, d.Get<B>(2 * i), d.Get<B>(2 * i + 1)));
+  }
+  for (unsigned i = 0; i < half; ++i) {
+    r.Set<B>(half + i, Arithmetic<F>(e, op, s.Get<B>(2 * i), s.Get<B>(2 * i + 1)));
+  }
+  return r;
+}
+
+// addsubps/addsubpd: even lanes subtract, odd lanes add.
+template <typename F>
+Vec AddSub(FpEnv& e, const Vec& d, const Vec& s) {
+  using B = Bits<F>;
+  Vec r;
+  for (unsigned i = 0; i < 16 / sizeof(F); ++i) {
+    r.Set<B>(i, Arithmetic<F>(e, i % 2 ? Arith::kAdd : Arith::kSub, d.Get<B>(i), s.Get<B>(i)));
+  }
+  return r;
+}
+
 Vec FpOp(FpEnv& e, VecOp op, const Vec& d, const Vec& s, uint8_t imm) {
   auto arith = [&](Arith a, bool dbl, unsigned n) {
     if (dbl)
@@ -524,6 +600,22 @@ Vec FpOp(FpEnv& e, VecOp op, const Vec& d, const Vec& s, uint8_t imm) {
     case VecOp::kCmpsd: return cmp(true, 1);
     case VecOp::kCmpps: return cmp(false, 4);
     case VecOp::kCmppd: return cmp(true, 2);
+    case VecOp::kAddsubps: return AddSub<float>(e, d, s);
+    case VecOp::kAddsubpd: return AddSub<double>(e, d, s);
+    case VecOp::kHaddps: return HorizontalFp<float>(e, d, s, Arith::kAdd);
+    case VecOp::kHaddpd: return HorizontalFp<double>(e, d, s, Arith::kAdd);
+    case VecOp::kHsubps: return HorizontalFp<float>(e, d, s, Arith::kSub);
+    case VecOp::kHsubpd: return HorizontalFp<double>(e, d, s, Arith::kSub);
+    case VecOp::kDpps: return DotProduct<float>(e, d, s, imm);
+    case VecOp::kDppd: return DotProduct<double>(e, d, s, imm);
+    case VecOp::kRoundss:
+    case VecOp::kRoundps:
+      return FpLanes<float>(d, s, op == VecOp::kRoundss ? 1 : 4,
+                            [&](uint32_t, uint32_t y) { return Round<float>(e, y, imm); });
+    case VecOp::kRoundsd:
+    case VecOp::kRoundpd:
+      return FpLanes<double>(d, s, op == VecOp::kRoundsd ? 1 : 2,
+                             [&](uint64_t, uint64_t y) { return Round<double>(e, y, imm); });
     case VecOp::kCvtss2sd:
       r.Set<uint64_t>(0, Convert<double, float>(e, s.Get<uint32_t>(0)));
       return r;
@@ -567,9 +659,9 @@ Vec FpOp(FpEnv& e, VecOp op, const Vec& d, const Vec& s, uint8_t imm) {
 // Commits the flags; false (and #XM raised) when an unmasked exception occurred.
 // An unmasked pre-computation exception (IE, DE, ZE) stops the instruction before any result is
 // computed, so the post-computation flags (OE, UE, PE) of the host's masked run are dropped.
-bool FinishFp(CpuState& s, uint32_t flags, uint64_t pc) {
+bool FinishFp(CpuState& s, uint32_t flags, uint64_t pc, bool staged = false) {
   const uint32_t unmasked = flags & ~(s.mxcsr >> ir::kMxcsrMaskShift) & ir::kMxcsrFlags;
-  if (unmasked & (kIE | kDE | kZE)) flags &= kIE | kDE | kZE;
+  if ((unmasked & (kIE | kDE | kZE)) && !staged) flags &= kIE | kDE | kZE;
   s.mxcsr |= flags;
   if (unmasked) {
     RaiseGuestException(s, ir::kSimdFloatingPoint, pc);
@@ -605,16 +697,24 @@ bool VecOp(CpuState& s, uint64_t imm, uint64_t pc) {
   Vec d = Read(s, dst), src = Read(s, ir::VecSrc(imm));
   switch (ir::Info(op).kind) {
     case ir::VecKind::kInt:
-    case ir::VecKind::kIntImm: Write(s, dst, IntOp(op, d, src, ir::VecImm8(imm))); return true;
+    case ir::VecKind::kIntImm: {
+      Vec r;
+      if (!ExtIntOp(op, d, src, ir::VecImm8(imm), Read(s, 0), &r))
+        r = IntOp(op, d, src, ir::VecImm8(imm));
+      Write(s, dst, r);
+      return true;
+    }
     default: {
       Vec r;
       uint32_t flags;
+      bool staged;
       {
         FpEnv e(s.mxcsr);
         r = FpOp(e, op, d, src, ir::VecImm8(imm));
         flags = e.flags;
+        staged = e.staged;
       }
-      if (!FinishFp(s, flags, pc)) return false;
+      if (!FinishFp(s, flags, pc, staged)) return false;
       Write(s, dst, r);
       return true;
     }
@@ -625,8 +725,16 @@ bool VecFromGpr(CpuState& s, uint64_t imm, uint64_t value, unsigned bits, uint64
   const ir::VecOp op = ir::VecOpOf(imm);
   const unsigned dst = ir::VecDst(imm);
   Vec r = Read(s, dst);
-  if (op == ir::VecOp::kPinsrw) {
-    r.Set<uint16_t>(ir::VecImm8(imm) & 7, static_cast<uint16_t>(value));
+  const uint8_t sel = ir::VecImm8(imm);
+  switch (op) {
+    case ir::VecOp::kPinsrw: r.Set<uint16_t>(sel & 7, static_cast<uint16_t>(value)); break;
+    case ir::VecOp::kPinsrb: r.Set<uint8_t>(sel & 15, static_cast<uint8_t>(value)); break;
+    case ir::VecOp::kPinsrd: r.Set<uint32_t>(sel & 3, static_cast<uint32_t>(value)); break;
+    case ir::VecOp::kPinsrq: r.Set<uint64_t>(sel & 1, value); break;
+    default: break;
+  }
+  if (op == ir::VecOp::kPinsrw || op == ir::VecOp::kPinsrb || op == ir::VecOp::kPinsrd ||
+      op == ir::VecOp::kPinsrq) {
     Write(s, dst, r);
     return true;
   }
@@ -662,6 +770,10 @@ bool VecToGpr(CpuState& s, uint64_t imm, unsigned bits, uint64_t pc, uint64_t* o
       for (unsigned i = 0; i < 2; ++i) r |= (v.Get<uint64_t>(i) >> 63) << i;
       break;
     case ir::VecOp::kPextrw: r = v.Get<uint16_t>(ir::VecImm8(imm) & 7); break;
+    case ir::VecOp::kPextrb: r = v.Get<uint8_t>(ir::VecImm8(imm) & 15); break;
+    case ir::VecOp::kPextrd:
+    case ir::VecOp::kExtractps: r = v.Get<uint32_t>(ir::VecImm8(imm) & 3); break;
+    case ir::VecOp::kPextrq: r = v.Get<uint64_t>(ir::VecImm8(imm) & 1); break;
     default: {
       ir::VecOp op = ir::VecOpOf(imm);
       bool trunc = op == ir::VecOp::kCvttss2si || op == ir::VecOp::kCvttsd2si;
@@ -684,6 +796,16 @@ bool VecToGpr(CpuState& s, uint64_t imm, unsigned bits, uint64_t pc, uint64_t* o
 bool VecFlags(CpuState& s, uint64_t imm, uint64_t pc, uint64_t* out) {
   const ir::VecOp op = ir::VecOpOf(imm);
   const Vec a = Read(s, ir::VecDst(imm)), b = Read(s, ir::VecSrc(imm));
+  if (op == ir::VecOp::kPtest) {
+    // ZF: a AND b is zero; CF: (NOT a) AND b is zero.
+    uint64_t and_bits = 0, andn_bits = 0;
+    for (unsigned q = 0; q < 2; ++q) {
+      and_bits |= a.Get<uint64_t>(q) & b.Get<uint64_t>(q);
+      andn_bits |= ~a.Get<uint64_t>(q) & b.Get<uint64_t>(q);
+    }
+    *out = (and_bits == 0 ? uint64_t{ir::kZF} : 0) | (andn_bits == 0 ? uint64_t{ir::kCF} : 0);
+    return true;
+  }
   const bool dbl = op == ir::VecOp::kComisd || op == ir::VecOp::kUcomisd;
   const bool signal_qnan = op == ir::VecOp::kComiss || op == ir::VecOp::kComisd;
   uint32_t flags;
@@ -711,6 +833,15 @@ bool VecFlags(CpuState& s, uint64_t imm, uint64_t pc, uint64_t* out) {
   if (!FinishFp(s, flags, pc)) return false;
   *out = image;
   return true;
+}
+
+uint64_t VecStrCmp(CpuState& s, uint64_t imm, uint64_t lengths) {
+  Vec mask;
+  const ir::VecOp op = ir::VecOpOf(imm);
+  uint64_t r = StringCompare(op, Read(s, ir::VecDst(imm)), Read(s, ir::VecSrc(imm)),
+                             ir::VecImm8(imm), lengths, &mask);
+  if (op == ir::VecOp::kPcmpestrm || op == ir::VecOp::kPcmpistrm) Write(s, 0, mask);
+  return r;
 }
 
 bool SetMxcsr(CpuState& s, uint32_t value, uint64_t pc) {

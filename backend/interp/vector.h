@@ -14,6 +14,8 @@ bool VecFromGpr(CpuState& s, uint64_t imm, uint64_t value, unsigned bits,
                 uint64_t pc);  // VFromGprOp
 bool VecToGpr(CpuState& s, uint64_t imm, unsigned bits, uint64_t pc, uint64_t* out);
 bool VecFlags(CpuState& s, uint64_t imm, uint64_t pc, uint64_t* out);
+// VStrCmp: the RFLAGS image | index << 32 (the mask forms write XMM0).
+uint64_t VecStrCmp(CpuState& s, uint64_t imm, uint64_t lengths);
 bool SetMxcsr(CpuState& s, uint32_t value, uint64_t pc);
 void RaiseGuestException(CpuState& s, uint32_t vector, uint64_t pc);
 

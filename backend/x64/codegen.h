@@ -10,6 +10,7 @@
 #include "backend/helpers.h"
 #include "backend/x64/jit.h"
 #include "ir/ir.h"
+#include "ir/vector.h"
 #include "runtime/cpu_state.h"
 
 namespace doppel::x64 {
@@ -133,6 +134,7 @@ class Codegen {
   void EmitDoubleShift(const ir::Inst& in);
   void EmitMulHi(const ir::Inst& in);
   void EmitBitCount(const ir::Inst& in);
+  void EmitBitGather(const ir::Inst& in);  // pdep, pext, crc32
   void EmitCast(const ir::Inst& in);
   void EmitSelect(const ir::Inst& in);
   void EmitCompare(const ir::Inst& in);
@@ -152,6 +154,9 @@ class Codegen {
   // --- emit_vector.cpp: SSE state ops, run as host SSE instructions on xmm0/xmm1 ---
   void EmitVector(const ir::Inst& in);
   void EmitVecMem(const ir::Inst& in);
+  void EmitVecStrCmp(const ir::Inst& in);
+  void EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8, bool fp,
+                     const ir::VecOpInfo& info, uint64_t pc);
   void EnterGuestMxcsr();
   void LeaveGuestMxcsr(uint64_t pc);               // merges flags; #XM on an unmasked exception
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block

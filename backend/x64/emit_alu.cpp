@@ -479,6 +479,41 @@ void Codegen::EmitBitCount(const ir::Inst& in) {
   Commit(d);
 }
 
+void Codegen::EmitBitGather(const ir::Inst& in) {
+  const unsigned w = ir::BitWidth(in.type);
+  x86::Gp d = Out();
+  if (in.op == Opcode::kCrc32) {
+    const unsigned from = ArgWidth(in, 1);
+    x86::Gp v = In(in.args[1], x86::rdx);
+    LoadTo(d, in.args[0]);
+    switch (from) {
+      case 8: a_.crc32(d.r32(), v.r8()); break;
+      case 16: a_.crc32(d.r32(), v.r16()); break;
+      case 32: a_.crc32(d.r32(), v.r32()); break;
+      default: a_.crc32(d.r64(), v.r64()); break;  // the CRC is 32 bits: the upper half is zero
+    }
+    Commit(d);
+    return;
+  }
+  x86::Gp a = In(in.args[0], x86::rdx);
+  x86::Gp m = In(in.args[1], x86::rcx);
+  if (w == 64) {
+    if (in.op == Opcode::kPdep) {
+      a_.pdep(d, a, m);
+    } else {
+      a_.pext(d, a, m);
+    }
+  } else {
+    // Narrower values are zero-extended, so the 32-bit form computes them exactly.
+    if (in.op == Opcode::kPdep) {
+      a_.pdep(d.r32(), a.r32(), m.r32());
+    } else {
+      a_.pext(d.r32(), a.r32(), m.r32());
+    }
+  }
+  Commit(d);
+}
+
 void Codegen::EmitCast(const ir::Inst& in) {
   const unsigned w = ir::BitWidth(in.type);
   const unsigned from = ArgWidth(in, 0);

@@ -138,11 +138,55 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
   });
 }
 
+// pcmp[ei]str[im] on the host: lengths in eax/edx (already saturated, so the 32-bit form is exact
+// for the REX.W one too), the index from ecx, the mask from xmm0, the flags from RFLAGS.
+void Codegen::EmitVecStrCmp(const ir::Inst& in) {
+  const ir::VecOp op = ir::VecOpOf(in.imm);
+  const bool mask = op == ir::VecOp::kPcmpestrm || op == ir::VecOp::kPcmpistrm;
+  LoadTo(x86::rax, in.args[0]);
+  a_.mov(x86::rdx, x86::rax);
+  a_.shr(x86::rdx, 32);
+  a_.mov(x86::eax, x86::eax);
+  a_.movups(x86::xmm0, VecSlot(ir::VecDst(in.imm)));
+  a_.movups(x86::xmm1, VecSlot(ir::VecSrc(in.imm)));
+  a_.emit(HostInst(op), x86::xmm0, x86::xmm1, asmjit::Imm(ir::VecImm8(in.imm)));
+  a_.pushfq();
+  a_.pop(x86::rdx);
+  a_.and_(x86::edx, static_cast<uint32_t>(ir::kArithFlags));
+  if (mask) {
+    a_.movups(VecSlot(0), x86::xmm0);
+  } else {
+    a_.shl(x86::rcx, 32);
+    a_.or_(x86::rdx, x86::rcx);
+  }
+  Commit(x86::rdx);
+}
+
+// dst = op(dst, src[, imm8]) with the host instruction in xmm0/xmm1.
+void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
+                            bool fp, const ir::VecOpInfo& info, uint64_t pc) {
+  a_.movups(x86::xmm0, VecSlot(dst));
+  if (info.kind == VecKind::kIntImm) {
+    a_.emit(id, x86::xmm0, imm8);
+  } else {
+    a_.movups(x86::xmm1, VecSlot(src));
+    if (fp) EnterGuestMxcsr();
+    if (info.has_imm) {
+      a_.emit(id, x86::xmm0, x86::xmm1, imm8);
+    } else {
+      a_.emit(id, x86::xmm0, x86::xmm1);
+    }
+    if (fp) LeaveGuestMxcsr(pc);
+  }
+  a_.movups(VecSlot(dst), x86::xmm0);
+}
+
 void Codegen::EmitVector(const ir::Inst& in) {
   const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
   switch (in.op) {
     case Opcode::kVLoad:
     case Opcode::kVStore: EmitVecMem(in); return;
+    case Opcode::kVStrCmp: EmitVecStrCmp(in); return;
     case Opcode::kVFromGpr: {
       x86::Gp v = In(in.args[0], x86::rax);
       if (ArgWidth(in, 0) == 64) {
@@ -205,20 +249,41 @@ void Codegen::EmitVector(const ir::Inst& in) {
                0xffff);
         return;
       }
-      a_.movups(x86::xmm0, VecSlot(dst));
-      if (info.kind == VecKind::kIntImm) {
-        a_.emit(id, x86::xmm0, imm8);
-      } else {
+      if (op == ir::VecOp::kBlendvps || op == ir::VecOp::kBlendvpd || op == ir::VecOp::kPblendvb) {
+        // The mask is the host's implicit xmm0: guest XMM0 goes there, dst into xmm2.
+        a_.movups(x86::xmm2, VecSlot(dst));
         a_.movups(x86::xmm1, VecSlot(src));
-        if (fp) EnterGuestMxcsr();
-        if (info.has_imm) {
-          a_.emit(id, x86::xmm0, x86::xmm1, imm8);
-        } else {
-          a_.emit(id, x86::xmm0, x86::xmm1);
-        }
-        if (fp) LeaveGuestMxcsr(in.guest_pc);
+        a_.movups(x86::xmm0, VecSlot(0));
+        a_.emit(id, x86::xmm2, x86::xmm1, x86::xmm0);
+        a_.movups(VecSlot(dst), x86::xmm2);
+        return;
       }
-      a_.movups(VecSlot(dst), x86::xmm0);
+      if (op == ir::VecOp::kDpps || op == ir::VecOp::kDppd) {
+        // With every exception masked the host instruction is exact; otherwise the staged
+        // reference decides where it stops (backend/helpers.h vec_op).
+        asmjit::Label staged = a_.newLabel(), done = a_.newLabel();
+        a_.mov(x86::eax, mxcsr);
+        a_.not_(x86::eax);
+        a_.test(x86::eax, 0x3f << ir::kMxcsrMaskShift);
+        a_.jnz(staged);
+        const uint32_t saved = ra_.CallerSavedInUse();
+        const uint64_t imm = in.imm, pc = in.guest_pc;
+        deferred_.push_back([this, staged, done, saved, imm, pc] {
+          a_.bind(staged);
+          SaveCallerSaved(saved);
+          MovImm(x86::rsi, imm);
+          MovImm(x86::rdx, pc);
+          a_.mov(x86::rdi, kState);
+          CallAbs(reinterpret_cast<const void*>(h_.vec_op));
+          CheckFault();
+          RestoreCallerSaved(saved);
+          a_.jmp(done);
+        });
+        EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
+        a_.bind(done);
+        return;
+      }
+      EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
       return;
     case Opcode::kVFromGprOp: {
       const unsigned w = ArgWidth(in, 0);
@@ -226,7 +291,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       a_.movups(x86::xmm0, VecSlot(dst));
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
-        a_.emit(id, x86::xmm0, x86::edx, imm8);
+        a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx), imm8);
       } else {
         a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
       }
@@ -237,7 +302,8 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVToGpr: {
       const unsigned w = ir::BitWidth(in.type);
       // Only movq and the cvt*2si forms have a 64-bit destination.
-      const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || info.kind == VecKind::kToGprFp);
+      const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || op == ir::VecOp::kPextrq ||
+                                    info.kind == VecKind::kToGprFp);
       const x86::Gp d = wide ? x86::Gp(x86::rdx) : x86::Gp(x86::edx);
       a_.movups(x86::xmm1, VecSlot(src));
       if (fp) EnterGuestMxcsr();
@@ -253,11 +319,11 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVFlags:
       a_.movups(x86::xmm0, VecSlot(dst));
       a_.movups(x86::xmm1, VecSlot(src));
-      EnterGuestMxcsr();
+      if (fp) EnterGuestMxcsr();
       a_.emit(id, x86::xmm0, x86::xmm1);
       a_.pushfq();
       a_.pop(x86::rdx);
-      LeaveGuestMxcsr(in.guest_pc);
+      if (fp) LeaveGuestMxcsr(in.guest_pc);
       a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
       Commit(x86::rdx);
       return;

@@ -286,6 +286,9 @@ void Codegen::EmitInst(const ir::Inst& in) {
     case Opcode::kPopcnt:
     case Opcode::kCtz:
     case Opcode::kClz: EmitBitCount(in); break;
+    case Opcode::kPdep:
+    case Opcode::kPext:
+    case Opcode::kCrc32: EmitBitGather(in); break;
     case Opcode::kZExt:
     case Opcode::kSExt:
     case Opcode::kTrunc: EmitCast(in); break;
@@ -336,6 +339,7 @@ void Codegen::EmitInst(const ir::Inst& in) {
     case Opcode::kVFromGprOp:
     case Opcode::kVToGpr:
     case Opcode::kVFlags:
+    case Opcode::kVStrCmp:
     case Opcode::kGetMxcsr:
     case Opcode::kSetMxcsr: EmitVector(in); break;
     case Opcode::kX87Op:

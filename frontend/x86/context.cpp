@@ -185,6 +185,9 @@ const TranslatorTable& Translators() {
     RegisterMmx(t);
     RegisterCmpxchgWide(t);
     RegisterSystem(t);
+    RegisterSsse3(t);
+    RegisterSse4(t);  // after sse_move.cpp: replaces PEXTRW with the form that also stores
+    RegisterBmi(t);
     return t;
   }();
   return table;

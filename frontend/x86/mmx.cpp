@@ -135,6 +135,25 @@ void Pinsrw(Context& c) {
   Finish(c, MmSlot(c.Op(0)), kT0);
 }
 
+// palignr mm: (dst:src) as 16 bytes in one scratch register, shifted right by imm bytes.
+void Palignr(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VOp(VecOp::kMovlhps, kT1, kT0);
+  c.ir.VOp(VecOp::kPsrldq, kT1, kT1, sse::Imm8(c));
+  Finish(c, MmSlot(c.Op(0)), kT1);
+}
+
+// pshufb mm: the MMX form uses index bits 2:0; dst duplicated into both quadwords makes the
+// 128-bit shuffle's bit 3 select the same byte.
+void Pshufb(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kMovq, kT0, MmSlot(c.Op(0)));
+  c.ir.VOp(VecOp::kPunpcklqdq, kT0, kT0);
+  c.ir.VOp(VecOp::kPshufb, kT0, kT1);
+  Finish(c, MmSlot(c.Op(0)), kT0);
+}
+
 void Emms(Context& c) { c.ir.VOp(VecOp::kEmms, 0, 0); }
 
 // The MMX-register forms of mnemonics shared with SSE, reached through sse::NoMmx.
@@ -161,6 +180,23 @@ const TranslatorTable& MmxForms() {
     t.Add(ZYDIS_MNEMONIC_PEXTRW, ToGpr<VecOp::kPextrw>);
     t.Add(ZYDIS_MNEMONIC_PMOVMSKB, ToGpr<VecOp::kPmovmskb>);
     t.Add(ZYDIS_MNEMONIC_PINSRW, Pinsrw);
+    // SSSE3: lane-wise ops on the low quadword; horizontal ops on dst:src packed in one register.
+    t.Add(ZYDIS_MNEMONIC_PABSB, Binary<VecOp::kPabsb>);
+    t.Add(ZYDIS_MNEMONIC_PABSW, Binary<VecOp::kPabsw>);
+    t.Add(ZYDIS_MNEMONIC_PABSD, Binary<VecOp::kPabsd>);
+    t.Add(ZYDIS_MNEMONIC_PSIGNB, Binary<VecOp::kPsignb>);
+    t.Add(ZYDIS_MNEMONIC_PSIGNW, Binary<VecOp::kPsignw>);
+    t.Add(ZYDIS_MNEMONIC_PSIGND, Binary<VecOp::kPsignd>);
+    t.Add(ZYDIS_MNEMONIC_PMADDUBSW, Binary<VecOp::kPmaddubsw>);
+    t.Add(ZYDIS_MNEMONIC_PMULHRSW, Binary<VecOp::kPmulhrsw>);
+    t.Add(ZYDIS_MNEMONIC_PHADDW, Pack<VecOp::kPhaddw>);
+    t.Add(ZYDIS_MNEMONIC_PHADDD, Pack<VecOp::kPhaddd>);
+    t.Add(ZYDIS_MNEMONIC_PHADDSW, Pack<VecOp::kPhaddsw>);
+    t.Add(ZYDIS_MNEMONIC_PHSUBW, Pack<VecOp::kPhsubw>);
+    t.Add(ZYDIS_MNEMONIC_PHSUBD, Pack<VecOp::kPhsubd>);
+    t.Add(ZYDIS_MNEMONIC_PHSUBSW, Pack<VecOp::kPhsubsw>);
+    t.Add(ZYDIS_MNEMONIC_PALIGNR, Palignr);
+    t.Add(ZYDIS_MNEMONIC_PSHUFB, Pshufb);
     return t;
   }();
   return table;
