@@ -197,7 +197,7 @@ bool LoadKernel(const BootConfig& config, softmmu::PhysicalMemory& mem, CpuState
     return addr;
   };
   info[0] = 1 | 4 | 64 | 512;
-  info[1] = 640;
+  info[1] = kLowEnd >> 10;
   info[2] = static_cast<uint32_t>((mem.ram_bytes() - 0x100000) >> 10);
   std::string cmdline = config.kernel_path;
   if (!config.cmdline.empty()) cmdline += " " + config.cmdline;
