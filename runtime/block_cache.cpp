@@ -80,7 +80,7 @@ std::vector<TranslatedBlock*> BlockCache::InvalidatePage(uint64_t page) {
   std::vector<TranslatedBlock*> victims = it->second;
   for (TranslatedBlock* tb : victims) {
     Unlink(tb);
-    auto found = blocks_.find(Key{tb->guest_pc, tb->mode});
+    auto found = blocks_.find(Key{tb->guest_pc, tb->mode, tb->cs_base, tb->phys_pc});
     if (found != blocks_.end() && found->second.get() == tb) {
       removed_.push_back(std::move(found->second));
       blocks_.erase(found);

@@ -494,6 +494,7 @@ RunResult Machine::Run(const RunLimits& limits) {
   };
 
   const bool system = m.config.system;
+  bool trap_flag = false;  // system mode: the instruction about to run single-steps
   for (bool first = true;; first = false) {
     m.cache.ReleaseRemoved();
     if (!first && limits.stop_pc && s.rip == *limits.stop_pc) return finish(StopReason::kStopPc);
@@ -512,6 +513,9 @@ RunResult Machine::Run(const RunLimits& limits) {
       }
       if (s.sys.halted) return finish(StopReason::kHalt);
       m.SyncContext();
+      // RFLAGS.TF: one instruction at a time, each followed by a #DB trap.
+      trap_flag = (s.rflags & ir::kTF) != 0;
+      if (trap_flag) single_step = true;
     }
     if (executed >= limits.max_insns) return finish(StopReason::kInsnLimit);
 
@@ -556,6 +560,14 @@ RunResult Machine::Run(const RunLimits& limits) {
     m.stats.insns_executed += ran;
     m.stats.dispatcher_returns++;
 
+    if (trap_flag && exit.reason != static_cast<uint32_t>(ir::ExitReason::kException) &&
+        exit.reason != static_cast<uint32_t>(ir::ExitReason::kSmcRestart)) {
+      s.sys.dr[6] |= 1u << 14;  // BS
+      if (!sys::DeliverEvent(m, ir::kDebug, sys::EventKind::kException, 0, s.rip))
+        return finish(StopReason::kShutdown);
+      next = nullptr;
+      continue;
+    }
     switch (static_cast<ir::ExitReason>(exit.reason)) {
       case ir::ExitReason::kLink: {
         TranslatedBlock* from = tb;

@@ -275,7 +275,13 @@ uint64_t FarJump(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned 
     return type == kGateCall16 ? target & 0xffff : target;
   }
   (void)next_pc;
-  // Task switches through TSS descriptors and task gates are not emulated.
+  // Task switches through TSS descriptors and task gates are not emulated; a TSS too small to
+  // switch to is #TS as on hardware.
+  bool tss = d.system() && (type == kTss32Available || type == kTss16Available);
+  if (tss && d.limit < (type == kTss32Available ? 0x67u : 0x2bu)) {
+    Raise(s, 10, SelectorError(selector), pc);
+    return 0;
+  }
   return GpFault(s, SelectorError(selector), pc), 0;
 }
 

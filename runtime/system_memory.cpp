@@ -80,6 +80,9 @@ void Raise(CpuState& s, uint32_t vector, uint32_t error_code, uint64_t rip) {
 uint32_t CurrentMode(const CpuState& s) {
   using namespace frontend;
   uint32_t mode = kModeSystem | s.sys.cpl << kModeCplShift;
+  if (s.sys.cr0 & kCr0Ts) mode |= kModeTs;
+  if (s.sys.cr0 & kCr0Em) mode |= kModeEm;
+  if (s.sys.cr0 & kCr0Mp) mode |= kModeMp;
   if (!ProtectedMode(s)) return mode | kMode16 | kModeReal;
   if (Mode64(s)) return mode | kMode64;
   bool code32 = (s.sys.seg[CS].attrs & kSegDb) != 0;

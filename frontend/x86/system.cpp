@@ -188,6 +188,7 @@ void Smsw(Context& c) {
 void Clts(Context& c) {
   if (!c.RequireCpl0()) return;
   c.System(SystemOp::kClts);
+  c.dispatch_after = true;
 }
 
 void Invlpg(Context& c) {

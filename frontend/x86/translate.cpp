@@ -26,6 +26,31 @@ ModeSetup SetupFor(uint32_t mode) {
 
 constexpr uint64_t kPage = 4096;
 
+// The exception an x87/MMX/SSE instruction raises under CR0.TS/EM (SDM Vol. 3A 2.5, Table 12-8),
+// or 0 when it runs.
+uint32_t FpuUnavailable(const ZydisDecodedInstruction& d, uint32_t mode) {
+  constexpr uint32_t kNm = ir::kDeviceNotAvailable, kUd = ir::kInvalidOpcode;
+  const bool ts = mode & kModeTs, em = mode & kModeEm, mp = mode & kModeMp;
+  switch (d.mnemonic) {
+    case ZYDIS_MNEMONIC_FWAIT: return ts && mp ? kNm : 0;
+    case ZYDIS_MNEMONIC_FXSAVE:
+    case ZYDIS_MNEMONIC_FXSAVE64:
+    case ZYDIS_MNEMONIC_FXRSTOR:
+    case ZYDIS_MNEMONIC_FXRSTOR64: return em || ts ? kNm : 0;
+    default: break;
+  }
+  switch (d.meta.isa_ext) {
+    case ZYDIS_ISA_EXT_X87: return em || ts ? kNm : 0;
+    case ZYDIS_ISA_EXT_MMX:
+    case ZYDIS_ISA_EXT_SSE:
+    case ZYDIS_ISA_EXT_SSE2:
+    case ZYDIS_ISA_EXT_SSE3:
+    case ZYDIS_ISA_EXT_SSSE3:
+    case ZYDIS_ISA_EXT_SSE4: return em ? kUd : ts ? kNm : 0;
+    default: return 0;
+  }
+}
+
 }  // namespace
 
 void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const TranslateOptions& opts,
@@ -68,6 +93,12 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
     }
     insn.pc = pc;
     insn.next_pc = (pc + insn.d.length) & pc_mask;
+    if (mode & (kModeTs | kModeEm)) {
+      if (uint32_t vector = FpuUnavailable(insn.d, mode)) {
+        emitter.Exit(ir::ExitReason::kException, pc, vector);
+        break;
+      }
+    }
     Translator fn = Translators().Find(insn.d.mnemonic);
     if (fn == nullptr) {
       emitter.Exit(ir::ExitReason::kException, pc, ir::kInvalidOpcode);

@@ -19,6 +19,10 @@ enum ModeBits : uint32_t {
   kModeReal = 1 << 4,       // real mode: segment loads set base = selector << 4
   kModeCplShift = 5,        // current privilege level, bits 5..6
   kModeCplMask = 3u << kModeCplShift,
+  // CR0.TS / CR0.EM / CR0.MP: x87, MMX and SSE instructions raise #NM (or #UD) as the SDM says.
+  kModeTs = 1 << 7,
+  kModeEm = 1 << 8,
+  kModeMp = 1 << 9,
 };
 inline unsigned ModeCpl(uint32_t mode) { return (mode & kModeCplMask) >> kModeCplShift; }
 

@@ -47,15 +47,22 @@ TEST_P(BootKernel, SerialOutputMatchesQemu) {
   EXPECT_EQ(ReadText(serial), ReadText(KernelSourceDir() + "/" + c.kernel + ".expected")) << r.out;
 }
 
-// The kernels doppel passes today; exceptions, paging64, interrupts and smc do not pass yet (see
-// the issue notes).
+// Every kernel of tests/kernels/, with the arguments tests/kernels/qemu-check gives QEMU.
 const BootCase kCases[] = {
     {"hello", "interp", "--append 'console=ttyS0 hello world' --initrd hello-module.txt"},
     {"hello", "jit", "--append 'console=ttyS0 hello world' --initrd hello-module.txt"},
     {"aout", "interp", "--append 'flat binary'", 33, "aout.bin"},
     {"aout", "jit", "--append 'flat binary'", 33, "aout.bin"},
+    {"exceptions", "interp"},
+    {"exceptions", "jit"},
     {"paging32", "interp"},
     {"paging32", "jit"},
+    {"paging64", "interp"},
+    {"paging64", "jit"},
+    {"interrupts", "interp"},
+    {"interrupts", "jit"},
+    {"smc", "interp"},
+    {"smc", "jit"},
     {"modes", "interp"},
     {"modes", "jit"},
     {"rings", "interp"},
