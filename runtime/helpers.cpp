@@ -136,7 +136,8 @@ void Cpuid(CpuState* s) {
       break;
     default: break;
   }
-  if (ImplOf(s)->config.system) sys::AddSystemCpuid(leaf, &a, &b, &c, &d);
+  if (Machine::Impl* m = ImplOf(s); m && m->config.system)
+    sys::AddSystemCpuid(leaf, static_cast<uint32_t>(s->gpr[RCX]), &a, &b, &c, &d);
   s->gpr[RAX] = a;
   s->gpr[RBX] = b;
   s->gpr[RCX] = c;

@@ -298,7 +298,8 @@ uint64_t ProcessModeHelper(Machine::Impl& m, const ir::SystemImm& in, uint64_t a
 
 }  // namespace
 
-void AddSystemCpuid(uint32_t leaf, uint32_t* a, uint32_t* b, uint32_t* c, uint32_t* d) {
+void AddSystemCpuid(uint32_t leaf, uint32_t subleaf, uint32_t* a, uint32_t* b, uint32_t* c,
+                    uint32_t* d) {
   switch (leaf) {
     case 0: *a = std::max(*a, 7u); break;
     case 1:
@@ -306,7 +307,9 @@ void AddSystemCpuid(uint32_t leaf, uint32_t* a, uint32_t* b, uint32_t* c, uint32
             (1u << 11) | (1u << 13) | (1u << 16);            // SEP, PGE, PAT
       *c |= (1u << 17) | (1u << 24);                         // PCID, TSC-deadline
       break;
-    case 7: *b |= (1u << 7) | (1u << 20); break;                         // SMEP, SMAP
+    case 7:
+      if (subleaf == 0) *b |= (1u << 7) | (1u << 20);  // SMEP, SMAP
+      break;
     case 0x80000001: *d |= (1u << 20) | (1u << 26) | (1u << 27); break;  // NX, 1 GiB, RDTSCP
     default: break;
   }

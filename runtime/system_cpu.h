@@ -95,7 +95,8 @@ bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t er
 void PagingChanged(Machine::Impl& m, bool cr3_only);
 
 // CPUID bits of the privileged features system mode implements, added to the user-level ones.
-void AddSystemCpuid(uint32_t leaf, uint32_t* a, uint32_t* b, uint32_t* c, uint32_t* d);
+void AddSystemCpuid(uint32_t leaf, uint32_t subleaf, uint32_t* a, uint32_t* b, uint32_t* c,
+                    uint32_t* d);
 
 // The System op helper (backend::Helpers::system).
 uint64_t SystemHelper(CpuState* s, uint64_t imm, uint64_t a, uint64_t b, uint64_t pc);
