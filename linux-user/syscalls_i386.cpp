@@ -163,9 +163,26 @@ DOPPEL_SYSCALL(Sys32Nanosleep) {
 }
 
 // set_thread_area: the three TLS descriptors of the emulated GDT (entries 12-14 as a 64-bit
-// kernel numbers them for compat tasks). The GS base is set at once: glibc loads GS with the
-// returned selector right after, and segment loads do not consult a descriptor table yet.
+// kernel numbers them for compat tasks). As on Linux only the descriptor changes; the guest then
+// loads GS (or FS) with the selector, which reads it (runtime/segments.cpp).
 constexpr uint32_t kTlsFirstEntry = 12;
+
+// struct user_desc -> an 8-byte descriptor, as the kernel's fill_ldt builds it; the "empty"
+// user_desc clears the entry.
+uint64_t DescriptorFromUserDesc(const uint32_t d[4]) {
+  uint32_t base = d[1], limit = d[2], flags = d[3];
+  bool seg_32bit = flags & 1, read_exec_only = flags & 8, limit_in_pages = flags & 16;
+  bool not_present = flags & 32, useable = flags & 64;
+  unsigned contents = (flags >> 1) & 3;
+  bool empty = base == 0 && limit == 0 && contents == 0 && read_exec_only && !seg_32bit &&
+               !limit_in_pages && not_present && !useable;
+  if (empty) return 0;
+  uint64_t type = 1 | (read_exec_only ? 0 : 2) | contents << 2;  // accessed, writable/readable
+  uint64_t access = type | 1 << 4 | 3 << 5 | (not_present ? 0 : 1) << 7;  // S, DPL 3, P
+  uint64_t hi_flags = (useable ? 1 : 0) | (seg_32bit ? 4 : 0) | (limit_in_pages ? 8 : 0);
+  return (limit & 0xffff) | uint64_t{base & 0xffffff} << 16 | access << 40 |
+         uint64_t{(limit >> 16) & 0xf} << 48 | hi_flags << 52 | uint64_t{base >> 24} << 56;
+}
 DOPPEL_SYSCALL(Sys32SetThreadArea) {
   uint32_t d[4];
   if (!p.Get(a[0], &d)) return -EFAULT;
@@ -183,7 +200,7 @@ DOPPEL_SYSCALL(Sys32SetThreadArea) {
   }
   if (entry < kTlsFirstEntry || entry >= kTlsFirstEntry + 3) return -EINVAL;
   memcpy(p.tls_entries[entry - kTlsFirstEntry], d, sizeof d);
-  p.cpu().seg_base[GS] = d[1];
+  p.machine().SetUserDescriptor(entry, DescriptorFromUserDesc(d));
   return 0;
 }
 

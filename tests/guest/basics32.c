@@ -2,8 +2,13 @@
    brk, old mmap and mmap2, writev, file I/O with fstat64/_llseek, uname and set_thread_area. */
 #include "nolibc32.h"
 
-struct iovec32 { const void* base; size_t len; };
-struct user_desc { unsigned entry, base, limit, flags; };
+struct iovec32 {
+  const void* base;
+  size_t len;
+};
+struct user_desc {
+  unsigned entry, base, limit, flags;
+};
 
 int guest_main(long* sp) {
   long argc = sp[0];
@@ -67,7 +72,12 @@ int guest_main(long* sp) {
   static int tls_word = 1234;
   struct user_desc d = {(unsigned)-1, (unsigned)&tls_word, 0xfffff, 0x51};
   check("set_thread_area", sys1(SYS_set_thread_area, &d) == 0 && d.entry >= 6);
-  /* Loading GS with the selector (what glibc does next) needs segment-load support in the
-     frontend; see the linux-user notes. */
+  /* What glibc does next: load GS with the selector and read TLS through it. */
+  unsigned selector = d.entry * 8 + 3, through_gs = 0, gs_after = 0;
+  __asm__ volatile("movw %w2, %%gs\n\tmovl %%gs:0, %0\n\tmovw %%gs, %w1"
+                   : "=r"(through_gs), "=r"(gs_after)
+                   : "r"(selector)
+                   : "memory");
+  check("tls through gs", through_gs == 1234 && gs_after == selector);
   return 3;
 }

@@ -1,7 +1,7 @@
 // tests/linux-user/libc_test.cpp: glibc programs (tests/guest/libc_*.c, built here with
-// `gcc -m64 -static`) under doppel: output and exit status must equal the native run byte for
-// byte, under each engine. Covers formatting, string functions, malloc, qsort, setjmp, caught
-// faults, files, pipes, fork/wait, execve, mmap of a file and self-modifying code.
+// `gcc -m64 -static`, and for i386 with -m32) under doppel: output and exit status must equal the
+// native run byte for byte, under each engine. Covers formatting, string functions, malloc, qsort,
+// setjmp, caught faults, files, pipes, fork/wait, execve, mmap of a file and self-modifying code.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,14 +21,17 @@ namespace {
 using Result = test::ShellResult;
 using test::Shell;
 
-// Builds tests/guest/NAME.c against the static glibc once; the rename keeps parallel tests safe.
-std::string BuildStatic(const std::string& name) {
+// Builds tests/guest/NAME.c with glibc once (flags: "-m64 -static" by default, "-m32 -static",
+// "-m32" for a dynamic i386 program); the rename keeps parallel tests safe.
+std::string BuildStatic(const std::string& name, const std::string& flags = "-m64 -static") {
   std::string src = test::GuestSourceDir() + "/" + name + ".c";
-  std::string out = test::LinuxUserGuestDir() + "/" + name;
+  std::string suffix;
+  for (char c : flags) suffix += c == ' ' ? '_' : c;
+  std::string out = test::LinuxUserGuestDir() + "/" + name + suffix;
   if (test::MTime(out) >= test::MTime(src) && test::MTime(src) != 0) return out;
   mkdir(test::LinuxUserGuestDir().c_str(), 0755);
   std::string tmp = out + ".tmp." + std::to_string(getpid());
-  std::string cmd = "gcc -m64 -static -O1 -Wall -o " + tmp + " " + src + " -lm";
+  std::string cmd = "gcc " + flags + " -O1 -Wall -Wno-format -o " + tmp + " " + src + " -lm";
   Result r = Shell(cmd);
   EXPECT_EQ(r.status, 0) << cmd << "\n" << r.out;
   rename(tmp.c_str(), out.c_str());
@@ -62,6 +65,15 @@ TEST_P(LibcRun, FaultsFilesPipesForkExecMmap) {
 }
 
 TEST_P(LibcRun, SelfModifyingCode) { ExpectSameAsNative(BuildStatic("libc_smc")); }
+
+// i386 glibc: TLS through set_thread_area and a GS load, x87 long doubles, the int 0x80 ABI.
+TEST_P(LibcRun, I386StaticFormattingStringsMallocQsortSetjmp) {
+  ExpectSameAsNative(BuildStatic("libc_basics", "-m32 -static"));
+}
+
+TEST_P(LibcRun, I386DynamicFormattingStringsMallocQsortSetjmp) {
+  ExpectSameAsNative(BuildStatic("libc_basics", "-m32"));
+}
 
 std::vector<Engine> RunEngines() {
   std::vector<Engine> engines;
