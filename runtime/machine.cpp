@@ -141,7 +141,7 @@ class SystemCodeReader : public frontend::CodeReader {
   Machine::Impl& m_;
 };
 
-void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& b) {
+void LogGuestCode(FILE* out, frontend::CodeReader& code, uint64_t code_base, const ir::Block& b) {
   ZydisDecoder dec;
   uint32_t size = b.mode & frontend::kModeSizeMask;
   if (size == frontend::kMode32)
@@ -156,7 +156,7 @@ void LogGuestCode(FILE* out, const softmmu::AddressSpace& mem, const ir::Block& 
   uint64_t pc = b.guest_pc;
   for (uint32_t i = 0; i < b.guest_insns; ++i) {
     uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
-    mem.Read(pc, bytes, sizeof bytes);
+    code.Fetch(code_base + pc, bytes, sizeof bytes);
     ZydisDecodedInstruction insn;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, sizeof bytes, &insn, ops))) break;
@@ -253,7 +253,7 @@ std::unique_ptr<TranslatedBlock> Machine::Impl::Translate(uint64_t pc, unsigned 
   }
   frontend::TranslateBlock(pc, tb->mode, *reader, opts, tb->ir);
   const LogOptions& log = config.log;
-  if (log.in_asm) LogGuestCode(log.out, mem, tb->ir);
+  if (log.in_asm) LogGuestCode(log.out, *reader, opts.code_base, tb->ir);
   if (log.ir) fprintf(log.out, "IR:\n%s\n", ir::Print(tb->ir).c_str());
   std::string problem = config.optimize ? ir::opt::Optimize(tb->ir) : ir::Verify(tb->ir);
   if (!problem.empty()) {
