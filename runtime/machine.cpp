@@ -185,8 +185,9 @@ Machine::Impl::Impl(const MachineConfig& c) : config(c), helpers(MakeHelpers()) 
     state.sys.efer = i386 ? 0 : 0xd01;
     state.sys.seg[CS] = SegmentCache{static_cast<uint16_t>(i386 ? 0x23 : 0x33),
                                      static_cast<uint16_t>(i386 ? 0xc0fb : 0xa0fb), 0xffffffff};
+    // A 64-bit process has null DS/ES (as Linux leaves them); an i386 one has the data selector.
     for (unsigned seg : {ES, SS, DS}) {
-      state.sys.seg[seg] = SegmentCache{0x2b, 0xc0f3, 0xffffffff};
+      if (i386 || seg == SS) state.sys.seg[seg] = SegmentCache{0x2b, 0xc0f3, 0xffffffff};
     }
   }
   mem.RegisterTlb(state.tlb);
