@@ -35,7 +35,6 @@ enum class SystemOp : uint8_t {
   kSwapgs,
   kClts,
   kLmsw,  // a = new low 16 bits of CR0
-  kHlt,
   kLar,   // a = selector; result = access rights (ZF set on success)
   kLsl,   // a = selector; result = limit (ZF set on success)
   kVerr,  // a = selector (ZF)

@@ -132,7 +132,7 @@ struct Delivery {
       if (ist) {
         if (!ReadLinear(m, s.sys.tr_base + 36 + 8 * (ist - 1), &new_sp, 8, true, s.rip))
           return false;
-      } else if (!TssStack(new_cpl, &new_ss, &new_sp)) {
+      } else if (!TssStack(m, new_cpl, &new_ss, &new_sp, s.rip)) {
         return false;
       }
       if (inner) {
@@ -163,39 +163,6 @@ struct Delivery {
     s.rflags &= ~(ir::kTF | kNT | kRF | kVM);
     if (interrupt_gate) s.rflags &= ~ir::kIF;
     return true;
-  }
-
-  bool TssStack(unsigned dpl, uint16_t* ss, uint64_t* sp) {
-    if (LongMode(s)) {
-      *ss = static_cast<uint16_t>(dpl);
-      return ReadLinear(m, s.sys.tr_base + 4 + 8 * dpl, sp, 8, true, s.rip);
-    }
-    bool tss32 = (s.sys.tr.attrs & 0x8) != 0;
-    unsigned off = tss32 ? 4 + 8 * dpl : 2 + 4 * dpl;
-    if (off + (tss32 ? 5 : 3) > s.sys.tr.limit) return Fail(10, s.sys.tr.selector & 0xfffc);
-    uint64_t v = 0;
-    if (!ReadLinear(m, s.sys.tr_base + off, &v, tss32 ? 8 : 4, true, s.rip)) return false;
-    *sp = tss32 ? (v & 0xffffffff) : (v & 0xffff);
-    *ss = static_cast<uint16_t>(tss32 ? v >> 32 : v >> 16);
-    return true;
-  }
-
-  bool LoadInnerStack(Machine::Impl& mm, uint16_t ss, unsigned new_cpl, uint64_t pc) {
-    if (LongMode(s)) {
-      s.sys.seg[SS] = SegmentCache{static_cast<uint16_t>(new_cpl), 0, 0};
-      s.seg_base[SS] = 0;
-      return true;
-    }
-    return LoadSegment(mm, SS, ss, pc) || (Faulted(s) && RetagAsTss(ss));
-  }
-
-  // A bad stack selector from the TSS is #TS, not the #GP a MOV SS would raise.
-  bool RetagAsTss(uint16_t ss) {
-    if (s.exception_vector == ir::kGeneralProtection) {
-      s.exception_vector = 10;
-      s.error_code = ss & 0xfffc;
-    }
-    return false;
   }
 };
 

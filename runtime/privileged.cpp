@@ -423,7 +423,6 @@ uint64_t SystemHelper(CpuState* sp, uint64_t imm, uint64_t a, uint64_t b, uint64
       PagingChanged(m, false);
       return 0;
     }
-    case SystemOp::kHlt: return 0;
     case SystemOp::kLar:
     case SystemOp::kLsl:
     case SystemOp::kVerr:

@@ -54,6 +54,43 @@ void SetSp(CpuState& s, uint64_t sp) {
   s.gpr[RSP] = (s.gpr[RSP] & ~mask) | (sp & mask);
 }
 
+// Checks a code segment as the target of a far JMP/CALL (no gate) and loads CS.
+bool LoadCodeSegment(Machine::Impl& m, uint16_t selector, Descriptor& d, uint64_t pc) {
+  CpuState& s = m.state;
+  unsigned cpl = s.sys.cpl, rpl = selector & 3;
+  if (d.attrs & kSegConforming) {
+    if (d.dpl() > cpl) return GpFault(s, SelectorError(selector), pc);
+  } else if (rpl > cpl || d.dpl() != cpl) {
+    return GpFault(s, SelectorError(selector), pc);
+  }
+  if (!d.present()) {
+    Raise(s, 11, SelectorError(selector), pc);  // #NP
+    return false;
+  }
+  MarkAccessed(m, selector, &d, pc);
+  SetSegment(s, CS, static_cast<uint16_t>((selector & ~3) | cpl), d);
+  return true;
+}
+
+uint64_t TruncateIp(const CpuState& s, uint64_t ip, unsigned op_bytes) {
+  if (Mode64(s) && op_bytes == 8) return ip;
+  return op_bytes == 2 ? ip & 0xffff : ip & 0xffffffff;
+}
+
+// After a return to an outer level: data segments the new CPL may not use become null.
+void NullInaccessibleSegments(CpuState& s) {
+  for (unsigned seg : {ES, DS, FS, GS}) {
+    const SegmentCache& c = s.sys.seg[seg];
+    bool data_or_nonconforming = !(c.attrs & kSegCode) || !(c.attrs & kSegConforming);
+    if ((c.attrs & kSegS) && data_or_nonconforming && SegDpl(c.attrs) < s.sys.cpl) {
+      s.sys.seg[seg] = SegmentCache{0, 0, 0};
+      s.seg_base[seg] = 0;
+    }
+  }
+}
+
+}  // namespace
+
 // The stack pointer for privilege level `dpl` from the TSS (32-bit TSS: ESP0 at 4, SS0 at 8).
 bool TssStack(Machine::Impl& m, unsigned dpl, uint16_t* ss, uint64_t* sp, uint64_t pc) {
   CpuState& s = m.state;
@@ -103,43 +140,6 @@ bool LoadInnerStack(Machine::Impl& m, uint16_t ss, unsigned cpl, uint64_t pc) {
   SetSegment(s, SS, ss, d);
   return true;
 }
-
-// Checks a code segment as the target of a far JMP/CALL (no gate) and loads CS.
-bool LoadCodeSegment(Machine::Impl& m, uint16_t selector, Descriptor& d, uint64_t pc) {
-  CpuState& s = m.state;
-  unsigned cpl = s.sys.cpl, rpl = selector & 3;
-  if (d.attrs & kSegConforming) {
-    if (d.dpl() > cpl) return GpFault(s, SelectorError(selector), pc);
-  } else if (rpl > cpl || d.dpl() != cpl) {
-    return GpFault(s, SelectorError(selector), pc);
-  }
-  if (!d.present()) {
-    Raise(s, 11, SelectorError(selector), pc);  // #NP
-    return false;
-  }
-  MarkAccessed(m, selector, &d, pc);
-  SetSegment(s, CS, static_cast<uint16_t>((selector & ~3) | cpl), d);
-  return true;
-}
-
-uint64_t TruncateIp(const CpuState& s, uint64_t ip, unsigned op_bytes) {
-  if (Mode64(s) && op_bytes == 8) return ip;
-  return op_bytes == 2 ? ip & 0xffff : ip & 0xffffffff;
-}
-
-// After a return to an outer level: data segments the new CPL may not use become null.
-void NullInaccessibleSegments(CpuState& s) {
-  for (unsigned seg : {ES, DS, FS, GS}) {
-    const SegmentCache& c = s.sys.seg[seg];
-    bool data_or_nonconforming = !(c.attrs & kSegCode) || !(c.attrs & kSegConforming);
-    if ((c.attrs & kSegS) && data_or_nonconforming && SegDpl(c.attrs) < s.sys.cpl) {
-      s.sys.seg[seg] = SegmentCache{0, 0, 0};
-      s.seg_base[seg] = 0;
-    }
-  }
-}
-
-}  // namespace
 
 DescFetch FetchDescriptor(Machine::Impl& m, uint16_t selector, Descriptor* d, uint64_t pc,
                           uint64_t* high) {

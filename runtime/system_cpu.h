@@ -80,6 +80,12 @@ bool LoadLdt(Machine::Impl& m, uint16_t selector, uint64_t pc);
 bool CheckSelector(Machine::Impl& m, ir::SystemOp op, uint16_t selector, uint64_t* out,
                    uint64_t pc);
 
+// The stack for privilege level `dpl` from the current TSS (#TS if the TSS is too short), and the
+// load of its SS with the #TS/#SS checks of a privilege change (a null SS with RPL = CPL in long
+// mode). False after raising.
+bool TssStack(Machine::Impl& m, unsigned dpl, uint16_t* ss, uint64_t* sp, uint64_t pc);
+bool LoadInnerStack(Machine::Impl& m, uint16_t ss, unsigned cpl, uint64_t pc);
+
 // Stack access at the current SS (for far calls, IRET, event delivery).
 bool Push(Machine::Impl& m, uint64_t value, unsigned bytes, uint64_t pc);
 bool Pop(Machine::Impl& m, uint64_t* value, unsigned bytes, uint64_t pc);
