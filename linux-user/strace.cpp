@@ -159,15 +159,17 @@ std::string Arg(const Process& p, char kind, const uint64_t* a, int i, int64_t r
 
 void TraceSyscall(FILE* out, const Process& p, uint64_t nr, const SyscallDef* def,
                   const uint64_t* a, int64_t result, bool returned) {
-  std::string line;
+  // strace -f's prefix, once the process has threads (lines are written whole, under the giant
+  // lock, so threads never interleave within one).
+  std::string line = p.ever_threaded ? "[pid " + std::to_string(p.thread().tid) + "] " : "";
   if (def) {
-    line = std::string(def->name) + "(";
+    line += std::string(def->name) + "(";
     for (int i = 0; def->args[i]; ++i) {
       if (i) line += ", ";
       line += Arg(p, def->args[i], a, i, result, returned);
     }
   } else {
-    line = "syscall_" + std::to_string(nr) + "(";
+    line += "syscall_" + std::to_string(nr) + "(";
     for (int i = 0; i < 6; ++i) line += (i ? ", " : "") + Hex(a[i]);
   }
   line += ") = ";

@@ -155,8 +155,12 @@ DOPPEL_SYSCALL(Sys32Nanosleep) {
   Timespec32 req;
   if (!p.Get(a[0], &req)) return -EFAULT;
   timespec r{req.sec, req.nsec}, rem{};
-  if (nanosleep(&r, &rem) == 0) return 0;
-  int e = errno;
+  int e;
+  {
+    BlockingSection unlocked(p);
+    e = nanosleep(&r, &rem) == 0 ? 0 : errno;
+  }
+  if (e == 0) return 0;
   Timespec32 rem32{static_cast<int32_t>(rem.tv_sec), static_cast<int32_t>(rem.tv_nsec)};
   if (e == EINTR && a[1] && !p.Put(a[1], rem32)) return -EFAULT;
   return -e;
@@ -172,7 +176,7 @@ DOPPEL_SYSCALL(Sys32SetThreadArea) {
   uint32_t entry = d[0];
   if (entry == 0xffffffff) {
     for (uint32_t i = 0; i < 3; ++i) {
-      if (p.tls_entries[i][1] == 0 && p.tls_entries[i][2] == 0) {
+      if (p.thread().tls_entries[i][1] == 0 && p.thread().tls_entries[i][2] == 0) {
         entry = kTlsFirstEntry + i;
         break;
       }
@@ -182,14 +186,14 @@ DOPPEL_SYSCALL(Sys32SetThreadArea) {
     if (!p.Put(a[0], d)) return -EFAULT;
   }
   if (entry < kTlsFirstEntry || entry >= kTlsFirstEntry + 3) return -EINVAL;
-  memcpy(p.tls_entries[entry - kTlsFirstEntry], d, sizeof d);
+  memcpy(p.thread().tls_entries[entry - kTlsFirstEntry], d, sizeof d);
   p.cpu().seg_base[GS] = d[1];
   return 0;
 }
 
 DOPPEL_SYSCALL(Sys32SetRobustList) {
   if (a[1] != 12) return -EINVAL;  // sizeof(struct robust_list_head) of i386
-  p.robust_list = a[0];
+  p.thread().robust_list = a[0];
   return 0;
 }
 

@@ -65,8 +65,8 @@ int64_t DoPrlimit(Process& p, int resource, uint64_t new_addr, uint64_t old_addr
 }  // namespace
 
 DOPPEL_SYSCALL(SysExit) {
-  // Single-threaded for now: the last thread's exit ends the process.
-  p.exit_status = static_cast<int>(a[0] & 0xff);
+  // This thread only; the run loop ends it (and the process with the last thread).
+  p.thread().exited = static_cast<int>(a[0] & 0xff);
   return 0;
 }
 
@@ -108,13 +108,13 @@ DOPPEL_SYSCALL(SysArchPrctl) {
 }
 
 DOPPEL_SYSCALL(SysSetTidAddress) {
-  p.clear_child_tid = a[0];
+  p.thread().clear_child_tid = a[0];
   return gettid();
 }
 
 DOPPEL_SYSCALL(SysSetRobustList) {
   if (a[1] != 24) return -EINVAL;  // sizeof(struct robust_list_head)
-  p.robust_list = a[0];
+  p.thread().robust_list = a[0];
   return 0;
 }
 
@@ -143,7 +143,11 @@ DOPPEL_SYSCALL(SysSysinfo) {
   return p.Put(a[0], info) ? 0 : -EFAULT;
 }
 
-DOPPEL_SYSCALL(SysSchedYield) { return HostResult(sched_yield()); }
+DOPPEL_SYSCALL(SysSchedYield) {
+  // Let the threads waiting for the giant lock run first (it is fair: this one queues last).
+  BlockingSection unlocked(p);
+  return HostResult(sched_yield());
+}
 
 DOPPEL_SYSCALL(SysGetrandom) {
   uint64_t len = std::min<uint64_t>(a[1], 1u << 25);

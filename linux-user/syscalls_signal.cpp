@@ -22,12 +22,20 @@ bool DefaultIgnores(int sig) {
 }
 
 bool OnAltStack(const Process& p, uint64_t sp) {
-  return p.altstack.size != 0 && sp > p.altstack.sp && sp - p.altstack.sp <= p.altstack.size;
+  return p.thread().altstack.size != 0 && sp > p.thread().altstack.sp &&
+         sp - p.thread().altstack.sp <= p.thread().altstack.size;
 }
 
-int64_t SignalSelf(Process& p, int sig, int32_t code) {
-  if (sig != 0) SendSelf(p, sig, code);
+int64_t SignalSelf(Process& p, int sig, int32_t code, GuestThread* target = nullptr) {
+  if (sig != 0) SendSelf(p, sig, code, target);
   return 0;
+}
+
+GuestThread* FindThread(Process& p, pid_t tid) {
+  for (const auto& t : p.threads) {
+    if (t->tid == tid) return t.get();
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -54,19 +62,19 @@ DOPPEL_SYSCALL(SysRtSigaction) {
 
 DOPPEL_SYSCALL(SysRtSigprocmask) {
   if (a[3] != 8) return -EINVAL;
-  uint64_t set = 0, old = p.sigmask;
+  uint64_t set = 0, old = p.thread().sigmask;
   if (a[1]) {
     if (!p.Get(a[1], &set)) return -EFAULT;
     switch (a[0]) {
-      case SIG_BLOCK: p.sigmask |= set; break;
-      case SIG_UNBLOCK: p.sigmask &= ~set; break;
-      case SIG_SETMASK: p.sigmask = set; break;
+      case SIG_BLOCK: p.thread().sigmask |= set; break;
+      case SIG_UNBLOCK: p.thread().sigmask &= ~set; break;
+      case SIG_SETMASK: p.thread().sigmask = set; break;
       default: return -EINVAL;
     }
-    p.sigmask &= ~kUnblockable;
+    p.thread().sigmask &= ~kUnblockable;
   }
   if (a[2] && !p.Put(a[2], old)) {
-    p.sigmask = old;
+    p.thread().sigmask = old;
     return -EFAULT;
   }
   SyncHostMask(p);
@@ -82,15 +90,15 @@ DOPPEL_SYSCALL(SysRtSigpending) {
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
     if (sigismember(&host, sig) == 1) set |= SigBit(sig);
   }
-  return p.Put<uint64_t>(a[0], set & p.sigmask) ? 0 : -EFAULT;
+  return p.Put<uint64_t>(a[0], set & p.thread().sigmask) ? 0 : -EFAULT;
 }
 
 DOPPEL_SYSCALL(SysRtSigsuspend) {
   if (a[1] != 8) return -EINVAL;
   uint64_t set;
   if (!p.Get(a[0], &set)) return -EFAULT;
-  p.saved_mask = p.sigmask;
-  p.sigmask = set & ~kUnblockable;
+  p.thread().saved_mask = p.thread().sigmask;
+  p.thread().sigmask = set & ~kUnblockable;
   SyncHostMask(p);
   WaitForSignal(p);
   return -EINTR;
@@ -114,10 +122,10 @@ DOPPEL_SYSCALL(SysSigaltstack) {
   if (a[0] && !p.Get(a[0], &next)) return -EFAULT;
   const bool on_alt = OnAltStack(p, p.cpu().gpr[RSP]);
   if (a[1]) {
-    GuestStack old = p.altstack;
-    old.flags = p.altstack.size == 0
+    GuestStack old = p.thread().altstack;
+    old.flags = p.thread().altstack.size == 0
                     ? SS_DISABLE
-                    : (on_alt ? SS_ONSTACK : 0) | (p.altstack.flags & kSsAutodisarm);
+                    : (on_alt ? SS_ONSTACK : 0) | (p.thread().altstack.flags & kSsAutodisarm);
     if (!p.Put(a[1], old)) return -EFAULT;
   }
   if (a[0]) {
@@ -125,11 +133,11 @@ DOPPEL_SYSCALL(SysSigaltstack) {
     int mode = next.flags & ~kSsAutodisarm;
     if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) return -EINVAL;
     if (mode == SS_DISABLE) {
-      p.altstack = GuestStack{};
+      p.thread().altstack = GuestStack{};
     } else {
       if (next.size < kMinSigStackSize) return -ENOMEM;
       next.flags &= kSsAutodisarm;
-      p.altstack = next;
+      p.thread().altstack = next;
     }
   }
   return 0;
@@ -148,15 +156,18 @@ DOPPEL_SYSCALL(SysTgkill) {
   pid_t tgid = static_cast<pid_t>(a[0]), tid = static_cast<pid_t>(a[1]);
   int sig = static_cast<int>(a[2]);
   if (sig < 0 || sig > kMaxSignal || tgid <= 0 || tid <= 0) return -EINVAL;
-  if (tgid == getpid() && tid == gettid()) return SignalSelf(p, sig, kSiTkill);
-  return -ESRCH;  // no other threads exist yet
+  GuestThread* t = tgid == getpid() ? FindThread(p, tid) : nullptr;
+  // Threads of other processes would be the host's tgkill; doppel's children are single
+  // processes whose tids it does not track, so only their main threads are reachable.
+  if (!t) return tgid != getpid() && tid == tgid ? HostResult(kill(tgid, sig)) : -ESRCH;
+  return SignalSelf(p, sig, kSiTkill, t);
 }
 
 DOPPEL_SYSCALL(SysTkill) {
   pid_t tid = static_cast<pid_t>(a[0]);
   int sig = static_cast<int>(a[1]);
   if (sig < 0 || sig > kMaxSignal || tid <= 0) return -EINVAL;
-  if (tid == gettid()) return SignalSelf(p, sig, kSiTkill);
+  if (GuestThread* t = FindThread(p, tid)) return SignalSelf(p, sig, kSiTkill, t);
   return -ESRCH;
 }
 
