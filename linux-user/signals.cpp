@@ -155,6 +155,11 @@ void QueueSignal(Process& p, const PendingSignal& s, GuestThread* target) {
   info[sig] = s;
 }
 
+void DiscardSignal(Process& p, int sig) {
+  p.pending &= ~SigBit(sig);
+  for (const auto& t : p.threads) t->pending &= ~SigBit(sig);
+}
+
 void SendSelf(Process& p, int sig, int32_t code, GuestThread* target) {
   PendingSignal s;
   s.info.signo = sig;

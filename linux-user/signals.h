@@ -68,6 +68,8 @@ void QueueSignal(Process& p, const PendingSignal& s, GuestThread* target = nullp
 // The process sends `sig` to itself (kill) or to one of its threads (tgkill, a broken pipe):
 // SI_USER/SI_TKILL from itself. A blocked thread that should take it is interrupted.
 void SendSelf(Process& p, int sig, int32_t code, GuestThread* target = nullptr);
+// Drops a pending `sig` everywhere (its action became "ignore").
+void DiscardSignal(Process& p, int sig);
 // Signals doppel lets the host deliver to it on the guest's behalf (the others are raised by
 // guest instructions, kept ignored, or reserved by the host's libc).
 bool HostForwarded(int sig);

@@ -212,7 +212,7 @@ DOPPEL_SYSCALL(Sys32RtSigaction) {
   if (a[1]) {
     p.sigactions[sig] = GuestSigaction{in.handler, in.flags, in.restorer,
                                        in.mask & ~(SigBit(SIGKILL) | SigBit(SIGSTOP))};
-    if (in.handler == 1) p.pending &= ~SigBit(sig);
+    if (in.handler == 1) DiscardSignal(p, sig);
     SyncHostDisposition(p, sig);
   }
   return 0;

@@ -16,7 +16,14 @@
 namespace doppel::linux_user {
 namespace {
 
-bool IsSelf(uint64_t pid) { return pid == 0 || static_cast<pid_t>(pid) == getpid(); }
+// 0, the process, or (for the per-thread calls) one of its threads.
+bool IsSelf(Process& p, uint64_t pid) {
+  if (pid == 0 || static_cast<pid_t>(pid) == getpid()) return true;
+  for (const auto& t : p.threads) {
+    if (t->tid == static_cast<pid_t>(pid)) return true;
+  }
+  return false;
+}
 
 // Limits that bound doppel's own memory are recorded for the guest but not applied to the host.
 struct GuestLimits {
@@ -121,14 +128,14 @@ DOPPEL_SYSCALL(SysSetRobustList) {
 DOPPEL_SYSCALL(SysRseq) { return -ENOSYS; }
 
 DOPPEL_SYSCALL(SysPrlimit64) {
-  if (!IsSelf(a[0])) return -EPERM;
+  if (!IsSelf(p, a[0])) return -EPERM;
   return DoPrlimit(p, static_cast<int>(a[1]), a[2], a[3]);
 }
 DOPPEL_SYSCALL(SysGetrlimit) { return DoPrlimit(p, static_cast<int>(a[0]), 0, a[1]); }
 DOPPEL_SYSCALL(SysSetrlimit) { return DoPrlimit(p, static_cast<int>(a[0]), a[1], 0); }
 
 DOPPEL_SYSCALL(SysSchedGetaffinity) {
-  if (!IsSelf(a[0])) return -ESRCH;
+  if (!IsSelf(p, a[0])) return -ESRCH;
   uint64_t len = a[1];
   if (len == 0 || (len & 7)) return -EINVAL;
   uint8_t buf[1024] = {};

@@ -54,7 +54,7 @@ DOPPEL_SYSCALL(SysRtSigaction) {
     p.sigactions[sig] = next;
     // POSIX: a pending signal whose action becomes "ignore" is discarded.
     if (next.handler == kSigIgn || (next.handler == 0 && DefaultIgnores(sig)))
-      p.pending &= ~SigBit(sig);
+      DiscardSignal(p, sig);
     SyncHostDisposition(p, sig);
   }
   return 0;
@@ -86,7 +86,7 @@ DOPPEL_SYSCALL(SysRtSigpending) {
   DeliverableSignals(p);  // collect host arrivals
   sigset_t host;
   sigpending(&host);
-  uint64_t set = p.pending;
+  uint64_t set = p.pending | p.thread().pending;
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
     if (sigismember(&host, sig) == 1) set |= SigBit(sig);
   }

@@ -9,6 +9,15 @@
 // after taking it again, re-checking the mapping then, so an munmap by another thread meanwhile
 // gives the guest EFAULT, never a host crash. (Even a direct host access would be memory-safe
 // today, as softmmu's Unmap keeps the host pages, but nothing relies on that.)
+//
+// Signals: faults and tgkill/tkill go to one thread, kill and host arrivals to the process;
+// masks, sigsuspend, the alternate stack are per thread. A thread blocked in a host call is
+// interrupted for a signal it should take (KickForSignal). The process ends (exit_group, a
+// fatal signal, the last thread's exit) by _exit once it has had threads, so threads blocked
+// anywhere cannot hold it up.
+// Not emulated: robust futex lists are recorded but not walked at thread exit; futexes are
+// private to the process (a MAP_SHARED word does not synchronize with other processes); PI
+// futexes; i386 futex/tgkill (i386 glibc does not run yet).
 #pragma once
 #include <atomic>
 #include <condition_variable>
