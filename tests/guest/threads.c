@@ -226,6 +226,33 @@ static void TestBlockedReaders(void) {
   free(got[1]);
 }
 
+// ---- two threads taking turns by spinning, without any system call ----
+enum { kTurns = 40 };
+static volatile int turn;  // whose turn: 0 or 1
+
+static void* TakeTurns(void* arg) {
+  int me = (int)(intptr_t)arg;
+  long spins = 0;
+  for (int i = 0; i < kTurns; ++i) {
+    while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != me) ++spins;
+    __atomic_store_n(&turn, 1 - me, __ATOMIC_RELEASE);
+  }
+  return (void*)(intptr_t)(spins >= 0);
+}
+
+static void TestSpinTurns(void) {
+  pthread_t t[2];
+  turn = 0;
+  for (intptr_t i = 0; i < 2; ++i) CHECK(pthread_create(&t[i], NULL, TakeTurns, (void*)i) == 0);
+  long ok = 0;
+  for (int i = 0; i < 2; ++i) {
+    void* r;
+    CHECK(pthread_join(t[i], &r) == 0);
+    ok += (long)r;
+  }
+  printf("spinning turns: %d each, both done: %ld\n", kTurns, ok);
+}
+
 // ---- raw futex operations ----
 static long Futex(uint32_t* addr, int op, uint32_t val, const struct timespec* ts, uint32_t* addr2,
                   uint32_t val3) {
@@ -438,6 +465,7 @@ int main(int argc, char** argv) {
   TestTls();
   TestBarrier();
   TestBlockedReaders();
+  TestSpinTurns();
   TestFutex();
   TestSignals();
   TestProcessSignal();

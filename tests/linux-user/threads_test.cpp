@@ -62,7 +62,7 @@ TEST_P(ThreadsRun, StaticMutexCondvarTlsBarrierFutexSignalsExitGroup) {
   EXPECT_EQ(native.status, 3);
   EXPECT_NE(native.out.find("exiting with threads blocked"), std::string::npos) << native.out;
   EXPECT_EQ(native.out.find("FAILED"), std::string::npos) << native.out;
-  ExpectSameAsNative(program, "", 3);
+  ExpectSameAsNative(program, "", 2);
 }
 
 TEST_P(ThreadsRun, Dynamic) { ExpectSameAsNative(BuildThreads(true), "", 2); }
