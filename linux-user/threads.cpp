@@ -26,6 +26,48 @@ long HostFutex(std::atomic<uint32_t>* word, int op, uint32_t val, const timespec
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, ts, nullptr, val3);
 }
 
+// The kernel's handle_futex_death for one lock word of an exiting owner: marks it
+// FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and wakes one waiter, so a robust mutex's next
+// locker gets EOWNERDEAD.
+void ReleaseDeadOwner(Process& p, uint64_t addr, int tid, bool pending_op) {
+  uint32_t word;
+  if ((addr & 3) || !p.Get(addr, &word)) return;
+  if (pending_op && word == 0) {
+    // Died between taking the lock in user space and listing it: a waiter may need waking.
+    p.futexes.Wake(addr, 1);
+    return;
+  }
+  if ((word & FUTEX_TID_MASK) != static_cast<uint32_t>(tid)) return;
+  const uint32_t next = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+  if (!p.Put(addr, next)) return;
+  if (word & FUTEX_WAITERS) p.futexes.Wake(addr, 1);
+}
+
+// exit_robust_list: the locks the thread still holds, from its set_robust_list head
+// { next, futex_offset, list_op_pending } in guest words. PI entries (bit 0) are skipped: PI
+// futexes are not emulated.
+void WalkRobustList(Process& p, const GuestThread& t) {
+  if (!t.robust_list) return;
+  const size_t word = p.is32 ? 4 : 8;
+  auto read_word = [&](uint64_t addr, uint64_t* v) {
+    *v = 0;
+    return p.CopyIn(addr, v, word);
+  };
+  uint64_t next, offset, pending;
+  if (!read_word(t.robust_list, &next) || !read_word(t.robust_list + word, &offset) ||
+      !read_word(t.robust_list + 2 * word, &pending))
+    return;
+  if (word == 4) offset = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(offset)));
+  constexpr int kRobustListLimit = 2048;  // the kernel's ROBUST_LIST_LIMIT against cycles
+  for (int i = 0; next != t.robust_list && i < kRobustListLimit; ++i) {
+    const uint64_t entry = next;
+    if (!read_word(entry & ~uint64_t{1}, &next)) return;
+    // The pending one is handled last, in case the list does not hold it yet.
+    if (!(entry & 1) && entry != pending) ReleaseDeadOwner(p, entry + offset, t.tid, false);
+  }
+  if (pending && !(pending & 1)) ReleaseDeadOwner(p, pending + offset, t.tid, true);
+}
+
 }  // namespace
 
 void GiantLock::Lock() {
@@ -212,6 +254,7 @@ int64_t CreateThread(Process& p, uint64_t flags, uint64_t newsp, uint64_t parent
 }
 
 bool EndThread(Process& p, GuestThread& t) {
+  WalkRobustList(p, t);  // before the tid is cleared, as the kernel's mm_release does
   if (t.clear_child_tid) {
     // The kernel's mm_release: what pthread_join waits for.
     p.Put<int32_t>(t.clear_child_tid, 0);

@@ -332,6 +332,30 @@ static void TestFutex(void) {
          left, woken, (long)ret);
 }
 
+// ---- a robust mutex whose owner exits ----
+static pthread_mutex_t robust;
+
+static void* LockAndLeave(void* arg) {
+  (void)arg;
+  return (void*)(intptr_t)pthread_mutex_lock(&robust);  // and exits holding it
+}
+
+static void TestRobustMutex(void) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  CHECK(pthread_mutex_init(&robust, &attr) == 0);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, LockAndLeave, NULL) == 0);
+  void* r;
+  CHECK(pthread_join(t, &r) == 0);
+  int e = pthread_mutex_lock(&robust);
+  printf("robust mutex: owner locked %ld, next lock %s\n", (long)r,
+         e == EOWNERDEAD ? "EOWNERDEAD" : strerror(e));
+  if (e == EOWNERDEAD) pthread_mutex_consistent(&robust);
+  pthread_mutex_unlock(&robust);
+}
+
 // ---- signals and threads ----
 static volatile pid_t handler_tid;
 static sigjmp_buf fault_jmp;
@@ -467,6 +491,7 @@ int main(int argc, char** argv) {
   TestBlockedReaders();
   TestSpinTurns();
   TestFutex();
+  TestRobustMutex();
   TestSignals();
   TestProcessSignal();
 

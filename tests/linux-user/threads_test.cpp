@@ -38,13 +38,15 @@ std::string BuildThreads(bool dynamic) {
 
 class ThreadsRun : public testing::TestWithParam<Engine> {
  protected:
+  // A threading bug tends to hang: the timeout turns that into a failure (status 124).
   std::string Doppel(const std::string& options) {
-    return std::string(DOPPEL_BINARY) + " run --engine " + EngineName(GetParam()) + " " + options;
+    return "timeout 120 " + std::string(DOPPEL_BINARY) + " run --engine " + EngineName(GetParam()) +
+           " " + options;
   }
   // Several runs: a scheduling-dependent bug should not pass by luck.
   void ExpectSameAsNative(const std::string& program, const std::string& args, int runs) {
     SCOPED_TRACE(program + " " + args);
-    Result native = Shell(program + " " + args);
+    Result native = Shell("timeout 120 " + program + " " + args);
     for (int i = 0; i < runs; ++i) {
       Result emulated = Shell(Doppel(program + " " + args));
       EXPECT_EQ(native.status, emulated.status) << "native:\n"
@@ -57,7 +59,7 @@ class ThreadsRun : public testing::TestWithParam<Engine> {
 
 TEST_P(ThreadsRun, StaticMutexCondvarTlsBarrierFutexSignalsExitGroup) {
   std::string program = BuildThreads(false);
-  Result native = Shell(program);
+  Result native = Shell("timeout 120 " + program);
   // The native run itself is the reference; make sure it exercised everything.
   EXPECT_EQ(native.status, 3);
   EXPECT_NE(native.out.find("exiting with threads blocked"), std::string::npos) << native.out;
