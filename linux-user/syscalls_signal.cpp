@@ -1,6 +1,7 @@
 // linux-user/syscalls_signal.cpp: signal dispositions, masks, the alternate stack, sending
 // signals (to itself: queued and delivered by signals.cpp; to others: the host's kill),
 // rt_sigreturn, waiting for signals and the host timers that raise them (alarm, itimers).
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -156,10 +157,11 @@ DOPPEL_SYSCALL(SysTgkill) {
   pid_t tgid = static_cast<pid_t>(a[0]), tid = static_cast<pid_t>(a[1]);
   int sig = static_cast<int>(a[2]);
   if (sig < 0 || sig > kMaxSignal || tgid <= 0 || tid <= 0) return -EINVAL;
-  GuestThread* t = tgid == getpid() ? FindThread(p, tid) : nullptr;
-  // Threads of other processes would be the host's tgkill; doppel's children are single
-  // processes whose tids it does not track, so only their main threads are reachable.
-  if (!t) return tgid != getpid() && tid == tgid ? HostResult(kill(tgid, sig)) : -ESRCH;
+  // Another process's guest threads are host threads with the same ids (its doppel forwards
+  // what arrives to its guest).
+  if (tgid != getpid()) return HostResult(syscall(SYS_tgkill, tgid, tid, sig));
+  GuestThread* t = FindThread(p, tid);
+  if (!t) return -ESRCH;  // an exited thread (the main one included)
   return SignalSelf(p, sig, kSiTkill, t);
 }
 
@@ -168,7 +170,10 @@ DOPPEL_SYSCALL(SysTkill) {
   int sig = static_cast<int>(a[1]);
   if (sig < 0 || sig > kMaxSignal || tid <= 0) return -EINVAL;
   if (GuestThread* t = FindThread(p, tid)) return SignalSelf(p, sig, kSiTkill, t);
-  return -ESRCH;
+  // Not one of ours: a thread of another process, unless it is this process's exited main
+  // thread (whose host thread lives on, idle).
+  if (tid == getpid()) return -ESRCH;
+  return HostResult(syscall(SYS_tkill, tid, sig));
 }
 
 // Host timers: their SIGALRM/SIGVTALRM/SIGPROF reach doppel and are forwarded to the guest.

@@ -114,6 +114,10 @@ DOPPEL_SYSCALL(SysFutex) {
   const bool realtime = op & FUTEX_CLOCK_REALTIME;
   if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) return -ENOSYS;
   if (addr & 3) return -EINVAL;
+  // The kernel's get_futex_key: a private futex is only range-checked, a shared one must be
+  // mapped (the wait ops read the word anyway).
+  if (addr > p.memory().task_size() - 4) return -EFAULT;
+  if (!(op & FUTEX_PRIVATE_FLAG) && !p.memory().IsMapped(addr, 4)) return -EFAULT;
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
