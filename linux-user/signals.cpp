@@ -68,7 +68,7 @@ int PickSignal(uint64_t deliverable) {
 }
 
 void Trace(Process& p, const GuestSiginfo& info) {
-  if (p.options().strace) TraceSignal(p.options().trace_out, info);
+  if (p.options().strace) TraceSignal(p.options().trace_out, p, info);
 }
 
 }  // namespace
