@@ -3,17 +3,18 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "linux-user/memory_map.h"
 #include "linux-user/signals.h"
+#include "linux-user/threads.h"
 #include "runtime/machine.h"
 
 namespace doppel::linux_user {
-
-constexpr int kMaxSignal = 64;
 
 // struct kernel_sigaction of x86-64 (what rt_sigaction reads and writes).
 struct GuestSigaction {
@@ -21,13 +22,6 @@ struct GuestSigaction {
   uint64_t flags = 0;
   uint64_t restorer = 0;
   uint64_t mask = 0;
-};
-
-struct GuestStack {  // stack_t of x86-64
-  uint64_t sp = 0;
-  int32_t flags = 2;  // SS_DISABLE
-  int32_t pad = 0;
-  uint64_t size = 0;
 };
 
 struct ProcessOptions {
@@ -76,21 +70,27 @@ class Process {
   // paths are looked up under the -L prefix first.
   std::string HostPath(const std::string& guest_path) const;
 
+  // Shared by all threads (CLONE_SIGHAND): dispositions, and signals sent to the process.
   GuestSigaction sigactions[kMaxSignal + 1];
-  uint64_t sigmask = 0;
-  GuestStack altstack;
-  // Signals generated but not yet taken, with their details (signals.cpp).
   uint64_t pending = 0;
   PendingSignal pending_info[kMaxSignal + 1];
-  // sigsuspend/pause: the mask to restore once a handler has run (the frame saves this one).
-  std::optional<uint64_t> saved_mask;
-  // The number of a system call a host signal interrupted (EINTR), to restart it under
-  // SA_RESTART; -1 when none.
-  int64_t interrupted_syscall = -1;
-  uint64_t clear_child_tid = 0;
-  // The i386 GDT's three TLS entries (set_thread_area): struct user_desc words.
-  uint32_t tls_entries[3][4] = {};
-  uint64_t robust_list = 0;
+
+  // Threads (threads.h). Everything here and in each GuestThread is guarded by `lock`.
+  GiantLock lock;
+  FutexTable futexes;
+  std::vector<std::unique_ptr<GuestThread>> threads;  // the live ones, main thread first
+  bool ever_threaded = false;  // a second thread was created: the process ends by _exit
+  // The thread holding the lock, whose registers are in the machine.
+  GuestThread& thread() { return *current_; }
+  const GuestThread& thread() const { return *current_; }
+  // Takes the giant lock for t and loads its registers (if another thread's are loaded).
+  void Acquire(GuestThread& t);
+  // t is gone (exit): its registers need not be saved when the next thread takes over.
+  void Forget(GuestThread& t) {
+    if (loaded_ == &t) loaded_ = nullptr;
+  }
+  // Runs a newly created thread on the calling host thread until it exits (set by the run loop).
+  std::function<void(GuestThread&)> thread_main;
 
   // Set when the process ends: an exit status or the signal that killed it.
   std::optional<int> exit_status;
@@ -105,6 +105,8 @@ class Process {
   ProcessOptions options_;
   uint64_t brk_start_ = 0;
   uint64_t brk_cur_ = 0;
+  GuestThread* current_ = nullptr;
+  GuestThread* loaded_ = nullptr;
 };
 
 // Builds the initial stack as execve leaves it (argc, argv, envp, auxv, strings, AT_RANDOM bytes)

@@ -3,6 +3,7 @@
 // exceptions into the signals the kernel would send.
 #include "linux-user/run.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "frontend/x86/translate.h"
 #include "linux-user/elf_loader.h"
@@ -101,7 +104,8 @@ void HandleSyscall32(Process& p, bool strace, FILE* trace) {
   int64_t result = def ? def->handler(p, args) : -ENOSYS;
   if (strace && !ends) TraceSyscall(trace, p, nr, def, args, result, true);
   cpu.gpr[RAX] = static_cast<uint32_t>(result);
-  if (result == -EINTR && def && !def->no_restart) p.interrupted_syscall = static_cast<int64_t>(nr);
+  if (result == -EINTR && def && !def->no_restart)
+    p.thread().interrupted_syscall = static_cast<int64_t>(nr);
 }
 
 void HandleSyscall(Process& p, bool strace, FILE* trace) {
@@ -120,7 +124,106 @@ void HandleSyscall(Process& p, bool strace, FILE* trace) {
   cpu.gpr[RAX] = static_cast<uint64_t>(result);
   // A host signal for a guest handler interrupted the call: signal delivery decides whether it
   // restarts.
-  if (result == -EINTR && def && !def->no_restart) p.interrupted_syscall = static_cast<int64_t>(nr);
+  if (result == -EINTR && def && !def->no_restart)
+    p.thread().interrupted_syscall = static_cast<int64_t>(nr);
+}
+
+struct ThreadLoopContext {
+  const RunOptions& o;
+  uint64_t executed_base;  // the machine's instruction count when the program started
+};
+
+// The process ends here (exit_group, the last thread's exit, a fatal signal, a doppel stop):
+// returns the status for RunProgram to return, or ends doppel at once when the process has had
+// threads (the others may be blocked anywhere, and host threads cannot be cancelled safely).
+int EndProcess(Process& p, const ThreadLoopContext& c, int status) {
+  const RunOptions& o = c.o;
+  FILE* trace = p.options().trace_out;
+  if (p.kill_signal) {
+    if (o.strace) TraceKilled(trace, p.kill_signal);
+    if (o.stats) fprintf(stderr, "%s", p.machine().FormatStats().c_str());
+    DieWithSignal(p.kill_signal);  // kills every thread: the default action of a host signal
+  }
+  if (p.exit_status) {
+    status = *p.exit_status;
+    if (o.strace) TraceExit(trace, status);
+  }
+  if (o.stats) fprintf(stderr, "%s", p.machine().FormatStats().c_str());
+  if (p.ever_threaded) {
+    fflush(nullptr);
+    _exit(status);
+  }
+  return status;
+}
+
+// Runs guest thread t (whose lock the caller holds) until it exits: the process's status when
+// the process ended and RunProgram should return it, nullopt when only this thread ended.
+std::optional<int> RunThread(Process& p, GuestThread& t, const ThreadLoopContext& c) {
+  const RunOptions& o = c.o;
+  Machine& machine = p.machine();
+  CpuState& cpu = machine.cpu();
+  FILE* trace = p.options().trace_out;
+  // Alone, a thread runs in long slices, so that signals from the host are taken promptly even
+  // in a hot loop; with others, in short ones, after which it lets a waiting thread run.
+  constexpr uint64_t kSliceInsns = 1u << 20;
+  constexpr uint64_t kThreadSliceInsns = 200000;
+  uint64_t ran = 0;  // by this thread in its current slice
+  while (true) {
+    const uint64_t slice_len = p.threads.size() > 1 ? kThreadSliceInsns : kSliceInsns;
+    if (ran >= slice_len) {
+      if (p.lock.Contended()) {
+        p.lock.Unlock();
+        p.Acquire(t);
+      }
+      ran = 0;
+    }
+    const uint64_t before = machine.stats().insns_executed;
+    const uint64_t done = before - c.executed_base;
+    uint64_t slice = slice_len - ran;
+    if (o.max_insns != ~0ull) slice = done >= o.max_insns ? 0 : std::min(slice, o.max_insns - done);
+    RunResult r = machine.Run({.max_insns = slice, .stop_pc = std::nullopt});
+    ran += machine.stats().insns_executed - before;
+    switch (r.reason) {
+      case StopReason::kSyscall: HandleSyscall(p, o.strace, trace); break;
+      case StopReason::kException:
+        if (r.error_code & ir::kSoftwareInterrupt) {
+          if (r.vector == 0x80 && p.is32) {
+            HandleSyscall32(p, o.strace, trace);
+          } else {
+            // Other gates are kernel-only: #GP at the INT instruction. (A 64-bit program's
+            // int 0x80 would enter the compat syscall table, not emulated yet.)
+            cpu.rip -= 2;
+            RaiseFault(p, ir::kGeneralProtection, 0, 0);
+          }
+          break;
+        }
+        RaiseFault(p, r.vector, r.error_code, r.fault_addr);
+        break;
+      case StopReason::kHalt: RaiseFault(p, ir::kGeneralProtection, 0, 0); break;  // privileged
+      case StopReason::kInsnLimit:
+        if (o.max_insns != ~0ull &&
+            machine.stats().insns_executed - c.executed_base >= o.max_insns) {
+          fprintf(stderr, "doppel: stopped after the instruction limit at rip=0x%" PRIx64 "\n",
+                  cpu.rip);
+          return EndProcess(p, c, 1);
+        }
+        break;
+      case StopReason::kDivergence:
+        fprintf(stderr, "doppel: %s", r.divergence.c_str());
+        return EndProcess(p, c, 2);
+      default:
+        fprintf(stderr, "doppel: guest stopped: %s at rip=0x%" PRIx64 "\n",
+                StopReasonName(r.reason), cpu.rip);
+        return EndProcess(p, c, 1);
+    }
+    if (!p.kill_signal && !p.exit_status && !t.exited) DeliverSignals(p);
+    if (p.kill_signal || p.exit_status) return EndProcess(p, c, 0);
+    if (t.exited) {
+      if (EndThread(p, t)) return EndProcess(p, c, 0);
+      p.lock.Unlock();  // t is gone: nothing of it may be touched from here on
+      return std::nullopt;
+    }
+  }
 }
 
 }  // namespace
@@ -138,8 +241,10 @@ int RunProgram(const RunOptions& o) {
   popts.exec_args = o.exec_args;
   Process p(machine, popts);
   p.is32 = is32;
+  GuestThread& main_thread = *p.threads.emplace_back(std::make_unique<GuestThread>());
+  main_thread.tid = static_cast<int>(gettid());
+  p.Acquire(main_thread);
   if (is32) p.memory().Use32BitLayout();
-  FILE* trace = popts.trace_out;
 
   uint64_t hwcap = ProbeHwcap(machine);
   LoadedElf exe, interp;
@@ -183,61 +288,19 @@ int RunProgram(const RunOptions& o) {
   cpu.rflags = 0x202;
   for (uint64_t& b : cpu.seg_base) b = 0;
 
-  auto finish = [&](int status) {
-    if (o.stats) fprintf(stderr, "%s", machine.FormatStats().c_str());
-    return status;
+  ThreadLoopContext context{o, machine.stats().insns_executed};
+  p.thread_main = [&p, &context](GuestThread& t) {
+    p.Acquire(t);
+    RunThread(p, t, context);
   };
-  // Runs in slices so that signals from the host are taken promptly even in a hot loop.
-  constexpr uint64_t kSliceInsns = 1u << 20;
-  const uint64_t executed_base = machine.stats().insns_executed;
-  while (true) {
-    uint64_t done = machine.stats().insns_executed - executed_base;
-    uint64_t slice = kSliceInsns;
-    if (o.max_insns != ~0ull) slice = done >= o.max_insns ? 0 : std::min(slice, o.max_insns - done);
-    RunResult r = machine.Run({.max_insns = slice, .stop_pc = std::nullopt});
-    switch (r.reason) {
-      case StopReason::kSyscall: HandleSyscall(p, o.strace, trace); break;
-      case StopReason::kException:
-        if (r.error_code & ir::kSoftwareInterrupt) {
-          if (r.vector == 0x80 && p.is32) {
-            HandleSyscall32(p, o.strace, trace);
-          } else {
-            // Other gates are kernel-only: #GP at the INT instruction. (A 64-bit program's
-            // int 0x80 would enter the compat syscall table, not emulated yet.)
-            cpu.rip -= 2;
-            RaiseFault(p, ir::kGeneralProtection, 0, 0);
-          }
-          break;
-        }
-        RaiseFault(p, r.vector, r.error_code, r.fault_addr);
-        break;
-      case StopReason::kHalt: RaiseFault(p, ir::kGeneralProtection, 0, 0); break;  // privileged
-      case StopReason::kInsnLimit:
-        if (o.max_insns != ~0ull && machine.stats().insns_executed - executed_base >= o.max_insns) {
-          fprintf(stderr, "doppel: stopped after the instruction limit at rip=0x%" PRIx64 "\n",
-                  cpu.rip);
-          return finish(1);
-        }
-        break;
-      case StopReason::kDivergence:
-        fprintf(stderr, "doppel: %s", r.divergence.c_str());
-        return finish(2);
-      default:
-        fprintf(stderr, "doppel: guest stopped: %s at rip=0x%" PRIx64 "\n",
-                StopReasonName(r.reason), cpu.rip);
-        return finish(1);
-    }
-    if (!p.kill_signal && !p.exit_status) DeliverSignals(p);
-    if (p.kill_signal) {
-      if (o.strace) TraceKilled(trace, p.kill_signal);
-      finish(0);
-      DieWithSignal(p.kill_signal);
-    }
-    if (p.exit_status) {
-      if (o.strace) TraceExit(trace, *p.exit_status);
-      return finish(*p.exit_status);
-    }
-  }
+  std::optional<int> status = RunThread(p, main_thread, context);
+  if (status) return *status;
+  // The main thread exited before the others: the process lives on in them and ends (by
+  // _exit) with the last one. Forwarded signals are for the threads that run guest code.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  while (true) pause();
 }
 
 }  // namespace doppel::linux_user

@@ -46,7 +46,8 @@ struct RtSigframe {
 static_assert(sizeof(RtSigframe) == 440);
 
 bool OnAltStack(const Process& p, uint64_t sp) {
-  return p.altstack.size != 0 && sp > p.altstack.sp && sp - p.altstack.sp <= p.altstack.size;
+  return p.thread().altstack.size != 0 && sp > p.thread().altstack.sp &&
+         sp - p.thread().altstack.sp <= p.thread().altstack.size;
 }
 
 }  // namespace
@@ -59,8 +60,8 @@ bool PushFrameX86_64(Process& p, int sig, const PendingSignal& s, uint64_t old_m
   uint64_t sp = user_sp - kRedZone;
   bool entering_altstack = false;
   const bool on_alt = OnAltStack(p, user_sp);
-  if ((act.flags & kSaOnstack) && p.altstack.size != 0 && !on_alt) {
-    sp = p.altstack.sp + p.altstack.size;
+  if ((act.flags & kSaOnstack) && p.thread().altstack.size != 0 && !on_alt) {
+    sp = p.thread().altstack.sp + p.thread().altstack.size;
     entering_altstack = true;
   }
   sp = ((sp - sizeof(RtSigframe)) & ~15ull) - 8;  // as after a call: (RSP + 8) % 16 == 0
@@ -70,8 +71,10 @@ bool PushFrameX86_64(Process& p, int sig, const PendingSignal& s, uint64_t old_m
   RtSigframe f{};
   f.pretcode = act.restorer;
   f.uc.flags = kUcSigcontextSs | kUcStrictRestoreSs;
-  f.uc.stack = p.altstack;
-  f.uc.stack.flags = p.altstack.size == 0 ? SS_DISABLE : on_alt ? SS_ONSTACK : p.altstack.flags;
+  f.uc.stack = p.thread().altstack;
+  f.uc.stack.flags = p.thread().altstack.size == 0 ? SS_DISABLE
+                     : on_alt                      ? SS_ONSTACK
+                                                   : p.thread().altstack.flags;
   SigContext& sc = f.uc.mcontext;
   const uint64_t* g = cpu.gpr;
   sc.r8 = g[R8], sc.r9 = g[R9], sc.r10 = g[R10], sc.r11 = g[R11];
@@ -90,7 +93,8 @@ bool PushFrameX86_64(Process& p, int sig, const PendingSignal& s, uint64_t old_m
   f.info = s.info;
   if (!p.Put(sp, f)) return false;
 
-  if (entering_altstack && (p.altstack.flags & kSsAutodisarm)) p.altstack = GuestStack{};
+  if (entering_altstack && (p.thread().altstack.flags & kSsAutodisarm))
+    p.thread().altstack = GuestStack{};
   cpu.gpr[RSP] = sp;
   cpu.gpr[RDI] = static_cast<uint64_t>(sig);
   cpu.gpr[RSI] = sp + offsetof(RtSigframe, info);
@@ -114,16 +118,16 @@ bool SigreturnX86_64(Process& p) {
   g[RDX] = sc.rdx, g[RAX] = sc.rax, g[RCX] = sc.rcx, g[RSP] = sc.rsp;
   cpu.rip = sc.rip;
   cpu.rflags = (cpu.rflags & ~kFixEflags) | (sc.eflags & kFixEflags) | 0x2;
-  p.sigmask = f.uc.sigmask & ~(SigBit(SIGKILL) | SigBit(SIGSTOP));
+  p.thread().sigmask = f.uc.sigmask & ~(SigBit(SIGKILL) | SigBit(SIGSTOP));
   SyncHostMask(p);
   // restore_altstack: what the frame saved, unless the stack is in use (the kernel's EPERM).
   const GuestStack& st = f.uc.stack;
   if (!OnAltStack(p, cpu.gpr[RSP])) {
     if (st.flags == SS_DISABLE || st.size == 0) {
-      p.altstack = GuestStack{};
+      p.thread().altstack = GuestStack{};
     } else {
-      p.altstack = st;
-      p.altstack.flags &= kSsAutodisarm;
+      p.thread().altstack = st;
+      p.thread().altstack.flags &= kSsAutodisarm;
     }
   }
   return true;

@@ -11,6 +11,7 @@
 
 #include "linux-user/process.h"
 #include "linux-user/strace.h"
+#include "linux-user/threads.h"
 
 namespace doppel::linux_user {
 namespace {
@@ -24,15 +25,6 @@ constexpr uint64_t kUnblockable = SigBit(SIGKILL) | SigBit(SIGSTOP);
 constexpr uint64_t kSynchronous = SigBit(SIGSEGV) | SigBit(SIGBUS) | SigBit(SIGILL) |
                                   SigBit(SIGTRAP) | SigBit(SIGFPE) | SigBit(SIGSYS);
 
-// Signals doppel lets the host deliver to it on the guest's behalf. The synchronous ones come
-// from guest instructions as exceptions instead (a host one would be doppel's own bug); SIGPIPE
-// stays ignored so doppel sees EPIPE; glibc reserves 32 and 33.
-bool HostForwarded(int sig) {
-  if (sig < 1 || sig > kMaxSignal) return false;
-  if (SigBit(sig) & (kSynchronous | kUnblockable | SigBit(SIGPIPE))) return false;
-  return sig != 32 && sig != 33;
-}
-
 // Filled by the host handler, drained by the main loop. One slot a signal: standard signals do
 // not queue, and neither do real-time ones here yet.
 std::atomic<uint64_t> g_host_pending{0};
@@ -40,6 +32,9 @@ siginfo_t g_host_info[kMaxSignal + 1];
 
 void RecordHostSignal(int sig, siginfo_t* info, void*) {
   if (sig < 1 || sig > kMaxSignal) return;
+  // doppel interrupting one of its own threads for a signal already queued (KickForSignal):
+  // the guest sends signals to itself only through the emulation, never through the host.
+  if (info->si_code == SI_TKILL && info->si_pid == getpid()) return;
   if (!(g_host_pending.load(std::memory_order_relaxed) & SigBit(sig))) {
     memcpy(&g_host_info[sig], info, sizeof *info);
   }
@@ -73,10 +68,16 @@ int PickSignal(uint64_t deliverable) {
 }
 
 void Trace(Process& p, const GuestSiginfo& info) {
-  if (p.options().strace) TraceSignal(p.options().trace_out, info);
+  if (p.options().strace) TraceSignal(p.options().trace_out, p, info);
 }
 
 }  // namespace
+
+bool HostForwarded(int sig) {
+  if (sig < 1 || sig > kMaxSignal) return false;
+  if (SigBit(sig) & (kSynchronous | kUnblockable | SigBit(SIGPIPE))) return false;
+  return sig != 32 && sig != 33;
+}
 
 const char* SiCodeName(int sig, int32_t code) {
   switch (code) {
@@ -104,7 +105,7 @@ void InitSignals(Process& p) {
   sigset_t blocked;
   sigprocmask(SIG_SETMASK, nullptr, &blocked);
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
-    if (HostForwarded(sig) && sigismember(&blocked, sig) == 1) p.sigmask |= SigBit(sig);
+    if (HostForwarded(sig) && sigismember(&blocked, sig) == 1) p.thread().sigmask |= SigBit(sig);
     struct sigaction old;
     if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
       p.sigactions[sig].handler = kSigIgn;
@@ -116,7 +117,8 @@ void InitSignals(Process& p) {
 void ResetSignalsAfterFork(Process& p) {
   g_host_pending.store(0);
   p.pending = 0;
-  p.interrupted_syscall = -1;
+  p.thread().pending = 0;
+  p.thread().interrupted_syscall = -1;
 }
 
 void SyncHostDisposition(Process& p, int sig) {
@@ -139,25 +141,33 @@ void SyncHostDisposition(Process& p, int sig) {
 }
 
 void SyncHostMask(Process& p) {
-  sigset_t set = HostSet(p.sigmask);
+  sigset_t set = HostSet(p.thread().sigmask);
   sigprocmask(SIG_SETMASK, &set, nullptr);
 }
 
-void QueueSignal(Process& p, const PendingSignal& s) {
+void QueueSignal(Process& p, const PendingSignal& s, GuestThread* target) {
   int sig = s.info.signo;
   if (sig < 1 || sig > kMaxSignal) return;
-  if (p.pending & SigBit(sig)) return;
-  p.pending |= SigBit(sig);
-  p.pending_info[sig] = s;
+  uint64_t& pending = target ? target->pending : p.pending;
+  PendingSignal* info = target ? target->pending_info : p.pending_info;
+  if (pending & SigBit(sig)) return;
+  pending |= SigBit(sig);
+  info[sig] = s;
 }
 
-void SendSelf(Process& p, int sig, int32_t code) {
+void DiscardSignal(Process& p, int sig) {
+  p.pending &= ~SigBit(sig);
+  for (const auto& t : p.threads) t->pending &= ~SigBit(sig);
+}
+
+void SendSelf(Process& p, int sig, int32_t code, GuestThread* target) {
   PendingSignal s;
   s.info.signo = sig;
   s.info.code = code;
   s.info.u.kill.pid = getpid();
   s.info.u.kill.uid = getuid();
-  QueueSignal(p, s);
+  QueueSignal(p, s, target);
+  KickForSignal(p, sig, target);
 }
 
 void RaiseFault(Process& p, uint32_t vector, uint32_t error_code, uint64_t fault_addr) {
@@ -190,21 +200,22 @@ void RaiseFault(Process& p, uint32_t vector, uint32_t error_code, uint64_t fault
   int sig = s.info.signo;
   // force_sig_info: a blocked or ignored fault signal is unblocked and its default action taken.
   GuestSigaction& act = p.sigactions[sig];
-  bool blocked = p.sigmask & SigBit(sig);
+  bool blocked = p.thread().sigmask & SigBit(sig);
   if (blocked || act.handler == kSigIgn) {
     act.handler = 0;
     if (blocked) {
-      p.sigmask &= ~SigBit(sig);
+      p.thread().sigmask &= ~SigBit(sig);
       SyncHostMask(p);
     }
   }
-  p.pending &= ~SigBit(sig);  // a fault always reports its own details
-  QueueSignal(p, s);
+  // A fault goes to the faulting thread and always reports its own details.
+  p.thread().pending &= ~SigBit(sig);
+  QueueSignal(p, s, &p.thread());
 }
 
 uint64_t DeliverableSignals(Process& p) {
   DrainHostSignals(p);
-  return p.pending & ~p.sigmask;
+  return (p.pending | p.thread().pending) & ~p.thread().sigmask;
 }
 
 bool DeliverSignals(Process& p) {
@@ -212,8 +223,11 @@ bool DeliverSignals(Process& p) {
   bool handler_ran = false;
   while (uint64_t deliverable = DeliverableSignals(p)) {
     int sig = PickSignal(deliverable);
-    PendingSignal s = p.pending_info[sig];
-    p.pending &= ~SigBit(sig);
+    // The thread's own signals first, as the kernel's dequeue_signal.
+    GuestThread& t = p.thread();
+    const bool own = t.pending & SigBit(sig);
+    PendingSignal s = own ? t.pending_info[sig] : p.pending_info[sig];
+    (own ? t.pending : p.pending) &= ~SigBit(sig);
     Trace(p, s.info);
     GuestSigaction& act = p.sigactions[sig];
     if (act.handler == kSigIgn) continue;
@@ -223,15 +237,15 @@ bool DeliverSignals(Process& p) {
     }
     // An interrupted system call is restarted under an SA_RESTART handler (the frame saves the
     // rewound RIP), otherwise it returns EINTR. Both syscall and int 0x80 are 2 bytes long.
-    if (p.interrupted_syscall >= 0 && !handler_ran) {
+    if (p.thread().interrupted_syscall >= 0 && !handler_ran) {
       if (act.flags & kSaRestart) {
         cpu.rip -= 2;
-        cpu.gpr[RAX] = static_cast<uint64_t>(p.interrupted_syscall);
+        cpu.gpr[RAX] = static_cast<uint64_t>(p.thread().interrupted_syscall);
       }
-      p.interrupted_syscall = -1;
+      p.thread().interrupted_syscall = -1;
     }
-    uint64_t old_mask = p.saved_mask ? *p.saved_mask : p.sigmask;
-    p.saved_mask.reset();
+    uint64_t old_mask = p.thread().saved_mask ? *p.thread().saved_mask : p.thread().sigmask;
+    p.thread().saved_mask.reset();
     // i386 signal frames (sigframe/rt_sigframe of the ia32 ABI) are not built yet: such a
     // guest dies as if its frame could not be written.
     if (p.is32 || !PushFrameX86_64(p, sig, s, old_mask)) {
@@ -240,9 +254,9 @@ bool DeliverSignals(Process& p) {
       return false;
     }
     handler_ran = true;
-    p.sigmask |= act.mask;
-    if (!(act.flags & kSaNodefer)) p.sigmask |= SigBit(sig);
-    p.sigmask &= ~kUnblockable;
+    p.thread().sigmask |= act.mask;
+    if (!(act.flags & kSaNodefer)) p.thread().sigmask |= SigBit(sig);
+    p.thread().sigmask &= ~kUnblockable;
     if (act.flags & kSaResethand) {
       act.handler = 0;
       act.flags &= ~kSaResethand;
@@ -250,15 +264,15 @@ bool DeliverSignals(Process& p) {
     }
     SyncHostMask(p);
   }
-  if (p.interrupted_syscall >= 0) {
+  if (p.thread().interrupted_syscall >= 0) {
     // No handler ran (the signal was ignored or stopped doppel): the kernel restarts the call.
     cpu.rip -= 2;
-    cpu.gpr[RAX] = static_cast<uint64_t>(p.interrupted_syscall);
-    p.interrupted_syscall = -1;
+    cpu.gpr[RAX] = static_cast<uint64_t>(p.thread().interrupted_syscall);
+    p.thread().interrupted_syscall = -1;
   }
-  if (p.saved_mask) {
-    p.sigmask = *p.saved_mask;
-    p.saved_mask.reset();
+  if (p.thread().saved_mask) {
+    p.thread().sigmask = *p.thread().saved_mask;
+    p.thread().saved_mask.reset();
     SyncHostMask(p);
   }
   return true;
@@ -270,8 +284,11 @@ void WaitForSignal(Process& p) {
   sigset_t all = HostSet(~0ull);
   sigset_t old;
   sigprocmask(SIG_BLOCK, &all, &old);
+  // Another thread queueing a signal for this one interrupts the sigsuspend with a host signal
+  // (KickForSignal), which stays pending on the host until then.
   while (!DeliverableSignals(p)) {
-    sigset_t wait = HostSet(p.sigmask);
+    sigset_t wait = HostSet(p.thread().sigmask);
+    BlockingSection unlocked(p);
     sigsuspend(&wait);
   }
   SyncHostMask(p);

@@ -7,6 +7,7 @@
 namespace doppel::linux_user {
 
 class Process;
+struct GuestThread;
 
 // siginfo_t as the x86-64 kernel lays it out (also the host's layout): 128 bytes.
 struct GuestSiginfo {
@@ -61,10 +62,17 @@ void SyncHostDisposition(Process& p, int sig);
 // pending there (and blocking host calls are not interrupted by them).
 void SyncHostMask(Process& p);
 
-// Queues a signal for the guest (a standard signal already pending is not queued twice).
-void QueueSignal(Process& p, const PendingSignal& s);
-// The process sends itself `sig` (kill, tgkill, a broken pipe): SI_USER/SI_TKILL from itself.
-void SendSelf(Process& p, int sig, int32_t code);
+// Queues a signal for the process, or for one thread when `target` is set (a standard signal
+// already pending is not queued twice).
+void QueueSignal(Process& p, const PendingSignal& s, GuestThread* target = nullptr);
+// The process sends `sig` to itself (kill) or to one of its threads (tgkill, a broken pipe):
+// SI_USER/SI_TKILL from itself. A blocked thread that should take it is interrupted.
+void SendSelf(Process& p, int sig, int32_t code, GuestThread* target = nullptr);
+// Drops a pending `sig` everywhere (its action became "ignore").
+void DiscardSignal(Process& p, int sig);
+// Signals doppel lets the host deliver to it on the guest's behalf (the others are raised by
+// guest instructions, kept ignored, or reserved by the host's libc).
+bool HostForwarded(int sig);
 // A guest instruction faulted (vector, error code, fault address at the current RIP): queues the
 // signal the kernel would force, unblocking/defaulting it when the guest blocks or ignores it.
 void RaiseFault(Process& p, uint32_t vector, uint32_t error_code, uint64_t fault_addr);

@@ -155,19 +155,25 @@ std::string Arg(const Process& p, char kind, const uint64_t* a, int i, int64_t r
   }
 }
 
+// strace -f's prefix, once the process has threads (lines are written whole, under the giant
+// lock, so threads never interleave within one).
+std::string ThreadPrefix(const Process& p) {
+  return p.ever_threaded ? "[pid " + std::to_string(p.thread().tid) + "] " : "";
+}
+
 }  // namespace
 
 void TraceSyscall(FILE* out, const Process& p, uint64_t nr, const SyscallDef* def,
                   const uint64_t* a, int64_t result, bool returned) {
-  std::string line;
+  std::string line = ThreadPrefix(p);
   if (def) {
-    line = std::string(def->name) + "(";
+    line += std::string(def->name) + "(";
     for (int i = 0; def->args[i]; ++i) {
       if (i) line += ", ";
       line += Arg(p, def->args[i], a, i, result, returned);
     }
   } else {
-    line = "syscall_" + std::to_string(nr) + "(";
+    line += "syscall_" + std::to_string(nr) + "(";
     for (int i = 0; i < 6; ++i) line += (i ? ", " : "") + Hex(a[i]);
   }
   line += ") = ";
@@ -186,15 +192,16 @@ void TraceSyscall(FILE* out, const Process& p, uint64_t nr, const SyscallDef* de
   fprintf(out, "%s\n", line.c_str());
 }
 
-void TraceSignal(FILE* out, const GuestSiginfo& info) {
+void TraceSignal(FILE* out, const Process& p, const GuestSiginfo& info) {
   std::string name = SignalName(info.signo);
   const char* code = SiCodeName(info.signo, info.code);
+  const std::string prefix = ThreadPrefix(p);
   if (info.code <= 0) {  // sent by a process: who sent it
-    fprintf(out, "--- %s {si_signo=%s, si_code=%s, si_pid=%d, si_uid=%u} ---\n", name.c_str(),
-            name.c_str(), code, info.u.kill.pid, info.u.kill.uid);
+    fprintf(out, "%s--- %s {si_signo=%s, si_code=%s, si_pid=%d, si_uid=%u} ---\n", prefix.c_str(),
+            name.c_str(), name.c_str(), code, info.u.kill.pid, info.u.kill.uid);
   } else {
-    fprintf(out, "--- %s {si_signo=%s, si_code=%s, si_addr=%s} ---\n", name.c_str(), name.c_str(),
-            code, Hex(info.u.addr).c_str());
+    fprintf(out, "%s--- %s {si_signo=%s, si_code=%s, si_addr=%s} ---\n", prefix.c_str(),
+            name.c_str(), name.c_str(), code, Hex(info.u.addr).c_str());
   }
 }
 

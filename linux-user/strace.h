@@ -13,7 +13,8 @@ namespace doppel::linux_user {
 void TraceSyscall(FILE* out, const Process& p, uint64_t nr, const SyscallDef* def,
                   const uint64_t* args, int64_t result, bool returned);
 // "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x...} ---" as strace shows it.
-void TraceSignal(FILE* out, const GuestSiginfo& info);
+// Prefixed by "[pid TID] " like the system calls once the process has threads.
+void TraceSignal(FILE* out, const Process& p, const GuestSiginfo& info);
 void TraceKilled(FILE* out, int sig);
 void TraceExit(FILE* out, int status);
 

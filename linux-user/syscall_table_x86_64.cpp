@@ -102,7 +102,7 @@ const Entry kEntries[] = {
     {186, {"gettid", SysGettid, ""}},
     {200, {"tkill", SysTkill, "dS"}},
     {201, {"time", SysTime, "x"}},
-    {202, {"futex", SysFutex, "xdux"}},
+    {202, {"futex", SysFutex, "xdxxxx"}},
     {204, {"sched_getaffinity", SysSchedGetaffinity, "dux"}},
     {217, {"getdents64", SysGetdents64, "fxu"}},
     {218, {"set_tid_address", SysSetTidAddress, "x"}},
@@ -132,6 +132,7 @@ const Entry kEntries[] = {
     {318, {"getrandom", SysGetrandom, "xux"}},
     {332, {"statx", SysStatx, "fsxxx"}},
     {334, {"rseq", SysRseq, "xuxx"}},
+    {435, {"clone3", SysClone3, "xu"}},
     {439, {"faccessat2", SysFaccessat2, "fsdx"}},
 };
 

@@ -135,6 +135,7 @@ DOPPEL_SYSCALL(SysSysinfo);
 DOPPEL_SYSCALL(SysFork);
 DOPPEL_SYSCALL(SysVfork);
 DOPPEL_SYSCALL(SysClone);
+DOPPEL_SYSCALL(SysClone3);
 DOPPEL_SYSCALL(SysWait4);
 DOPPEL_SYSCALL(SysWaitid);
 DOPPEL_SYSCALL(SysExecve);
@@ -170,5 +171,14 @@ DOPPEL_SYSCALL(SysTime);
 DOPPEL_SYSCALL(SysNanosleep);
 DOPPEL_SYSCALL(SysClockNanosleep);
 DOPPEL_SYSCALL(SysFutex);
+// The futex operations with the wait timeout in either ABI's struct timespec (i386 futex has
+// 32-bit fields; futex_time64 and x86-64 have 64-bit ones).
+enum class FutexTimeoutLayout { k32, k64 };
+int64_t Futex(Process& p, const uint64_t* a, FutexTimeoutLayout layout);
+
+// i386 TLS: the GDT entries set_thread_area and clone hand out (12-14, as a 64-bit kernel numbers
+// them for compat tasks), and struct user_desc as a descriptor.
+constexpr uint32_t kTlsFirstEntry = 12;
+uint64_t DescriptorFromUserDesc(const uint32_t user_desc[4]);
 
 }  // namespace doppel::linux_user

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -28,19 +29,25 @@ constexpr size_t kMaxExecStrings = 1u << 16;  // sanity bound for argv/envp arra
 
 // The child of a fork: the same guest continues with the results the kernel gives a new task.
 void BecomeChild(Process& p, uint64_t flags, uint64_t newsp, uint64_t child_tid, uint64_t tls) {
+  ForgetOtherThreads(p);
   ResetSignalsAfterFork(p);
   CpuState& cpu = p.cpu();
   if (newsp) cpu.gpr[RSP] = newsp;
   if (flags & CLONE_SETTLS) cpu.seg_base[FS] = tls;
   if (flags & CLONE_CHILD_SETTID) p.Put<int32_t>(child_tid, gettid());
-  if (flags & CLONE_CHILD_CLEARTID) p.clear_child_tid = child_tid;
+  if (flags & CLONE_CHILD_CLEARTID) p.thread().clear_child_tid = child_tid;
 }
 
 int64_t DoFork(Process& p, uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t child_tid,
                uint64_t tls) {
-  // Threads need a second Machine sharing this address space: not emulated yet. CLONE_VM with
-  // CLONE_VFORK (posix_spawn) is a fork whose child only execs or exits, so a copy is as good.
-  if (flags & (CLONE_THREAD | CLONE_SIGHAND)) return -ENOSYS;
+  // The kernel's rules: a thread shares the handlers, which need a shared address space.
+  if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) return -EINVAL;
+  if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)) return -EINVAL;
+  if (flags & CLONE_THREAD) return CreateThread(p, flags, newsp, parent_tid, child_tid, tls);
+  // A process sharing this address space (without being a thread) is not emulated. CLONE_VM
+  // with CLONE_VFORK (posix_spawn) is a fork whose child only execs or exits, so a copy is as
+  // good.
+  if (flags & CLONE_SIGHAND) return -ENOSYS;
   if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) return -ENOSYS;
   fflush(nullptr);
   int exit_signal = static_cast<int>(flags & kCsignal);
@@ -124,10 +131,41 @@ DOPPEL_SYSCALL(SysVfork) { return DoFork(p, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0); 
 // x86-64 argument order: flags, newsp, parent_tid, child_tid, tls.
 DOPPEL_SYSCALL(SysClone) { return DoFork(p, a[0], a[1], a[2], a[3], a[4]); }
 
+// clone3(struct clone_args*, size): glibc 2.34+ tries it first for threads and posix_spawn.
+DOPPEL_SYSCALL(SysClone3) {
+  struct CloneArgs {  // struct clone_args up to CLONE_ARGS_SIZE_VER2
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+  } args{};
+  constexpr uint64_t kVer0Size = 64;
+  const uint64_t size = a[1];
+  if (size < kVer0Size) return -EINVAL;
+  if (size > kPageSize) return -E2BIG;
+  if (!p.CopyIn(a[0], &args, std::min<uint64_t>(size, sizeof args))) return -EFAULT;
+  // A larger struct from a newer libc is fine if the fields doppel does not know are zero.
+  for (uint64_t off = sizeof args; off < size; ++off) {
+    uint8_t byte;
+    if (!p.Get(a[0] + off, &byte)) return -EFAULT;
+    if (byte) return -E2BIG;
+  }
+  if ((args.flags & kCsignal) || args.exit_signal > kCsignal) return -EINVAL;
+  if (!args.stack != !args.stack_size) return -EINVAL;
+  // Choosing tids needs privileges doppel does not emulate; pidfds and cgroups are not emulated.
+  if (args.set_tid_size) return -EPERM;
+  constexpr uint64_t kClonePidfd = 0x1000, kCloneIntoCgroup = 0x200000000ull;
+  if (args.flags & (kClonePidfd | kCloneIntoCgroup)) return -EINVAL;
+  const uint64_t newsp = args.stack ? args.stack + args.stack_size : 0;
+  return DoFork(p, args.flags | args.exit_signal, newsp, args.parent_tid, args.child_tid, args.tls);
+}
+
 DOPPEL_SYSCALL(SysWait4) {
   int status = 0;
   rusage ru;
-  pid_t r = wait4(static_cast<pid_t>(a[0]), &status, static_cast<int>(a[2]), a[3] ? &ru : nullptr);
+  pid_t r;
+  {
+    BlockingSection unlocked(p);
+    r = wait4(static_cast<pid_t>(a[0]), &status, static_cast<int>(a[2]), a[3] ? &ru : nullptr);
+  }
   if (r < 0) return -errno;
   // A child that is a doppel reports its guest's status: it exits or dies the same way.
   if (r > 0 && a[1] && !p.Put<int32_t>(a[1], status)) return -EFAULT;
@@ -144,7 +182,11 @@ DOPPEL_SYSCALL(Sys32Waitpid) {
 DOPPEL_SYSCALL(Sys32Wait4) {
   int status = 0;
   rusage ru;
-  pid_t r = wait4(static_cast<pid_t>(a[0]), &status, static_cast<int>(a[2]), a[3] ? &ru : nullptr);
+  pid_t r;
+  {
+    BlockingSection unlocked(p);
+    r = wait4(static_cast<pid_t>(a[0]), &status, static_cast<int>(a[2]), a[3] ? &ru : nullptr);
+  }
   if (r < 0) return -errno;
   if (r > 0 && a[1] && !p.Put<int32_t>(a[1], status)) return -EFAULT;
   if (r > 0 && a[3]) {
@@ -161,17 +203,23 @@ DOPPEL_SYSCALL(Sys32Wait4) {
 }
 
 // i386 argument order: flags, newsp, parent_tid, tls (a user_desc), child_tid. A new TLS
-// descriptor only matters to threads, which are not emulated.
+// descriptor only matters to threads.
 DOPPEL_SYSCALL(Sys32Clone) {
-  return DoFork(p, a[0] & ~static_cast<uint64_t>(CLONE_SETTLS), a[1], a[2], a[4], 0);
+  uint64_t flags = a[0];
+  if (!(flags & CLONE_THREAD)) flags &= ~static_cast<uint64_t>(CLONE_SETTLS);
+  return DoFork(p, flags, a[1], a[2], a[4], a[3]);
 }
 
 DOPPEL_SYSCALL(SysWaitid) {
   siginfo_t info;
   memset(&info, 0, sizeof info);
   rusage ru;
-  long r = syscall(SYS_waitid, static_cast<int>(a[0]), static_cast<pid_t>(a[1]),
-                   a[2] ? &info : nullptr, static_cast<int>(a[3]), a[4] ? &ru : nullptr);
+  long r;
+  {
+    BlockingSection unlocked(p);
+    r = syscall(SYS_waitid, static_cast<int>(a[0]), static_cast<pid_t>(a[1]),
+                a[2] ? &info : nullptr, static_cast<int>(a[3]), a[4] ? &ru : nullptr);
+  }
   if (r < 0) return -errno;
   if (a[2] && !p.Put(a[2], info)) return -EFAULT;
   if (a[4] && !p.Put(a[4], ru)) return -EFAULT;

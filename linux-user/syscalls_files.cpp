@@ -23,10 +23,11 @@ namespace {
 constexpr uint64_t kMaxRw = 0x7ffff000;  // the kernel's MAX_RW_COUNT
 constexpr uint64_t kScratchLimit = 64ull << 20;
 
-// A reusable host bounce buffer; contents are not initialized.
+// A reusable host bounce buffer; contents are not initialized. One per thread: blocking calls
+// fill it without the giant lock.
 uint8_t* Scratch(size_t n) {
-  static std::unique_ptr<uint8_t[]> buf;
-  static size_t size = 0;
+  thread_local std::unique_ptr<uint8_t[]> buf;
+  thread_local size_t size = 0;
   if (n > size) {
     buf.reset(new uint8_t[n]);
     size = n;
@@ -54,7 +55,11 @@ int64_t DoRead(Process& p, int fd, uint64_t buf, uint64_t count, const off_t* of
   if (buf >= kTaskSize || std::min(count, kMaxRw) > kTaskSize - buf) return -EFAULT;
   uint64_t n = std::min({count, kMaxRw, kScratchLimit});
   uint8_t* tmp = Scratch(n);
-  ssize_t r = offset ? pread(fd, tmp, n, *offset) : read(fd, tmp, n);
+  ssize_t r;
+  {
+    BlockingSection unlocked(p);
+    r = offset ? pread(fd, tmp, n, *offset) : read(fd, tmp, n);
+  }
   if (r < 0) return -errno;
   uint64_t ok = Extent(p, buf, static_cast<uint64_t>(r), kProtWrite);
   p.CopyOut(buf, tmp, ok);
@@ -67,10 +72,14 @@ int64_t DoWrite(Process& p, int fd, uint64_t buf, uint64_t count, const off_t* o
   if (n == 0 && count != 0) return -EFAULT;
   uint8_t* tmp = Scratch(n);
   if (!p.CopyIn(buf, tmp, n)) return -EFAULT;
-  ssize_t r = offset ? pwrite(fd, tmp, n, *offset) : write(fd, tmp, n);
+  ssize_t r;
+  {
+    BlockingSection unlocked(p);
+    r = offset ? pwrite(fd, tmp, n, *offset) : write(fd, tmp, n);
+  }
   if (r < 0 && errno == EPIPE) {
-    // doppel ignores SIGPIPE itself; the guest gets the signal as the kernel would send it.
-    SendSelf(p, SIGPIPE, kSiUser);
+    // doppel ignores SIGPIPE itself; the guest thread gets the signal as the kernel sends it.
+    SendSelf(p, SIGPIPE, kSiUser, &p.thread());
     return -EPIPE;
   }
   return r < 0 ? -errno : r;
@@ -102,7 +111,11 @@ int64_t DoReadv(Process& p, int fd, uint64_t iov, uint64_t cnt, const off_t* off
   }
   uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(total), kScratchLimit);
   uint8_t* tmp = Scratch(n);
-  ssize_t r = offset ? pread(fd, tmp, n, *offset) : read(fd, tmp, n);
+  ssize_t r;
+  {
+    BlockingSection unlocked(p);
+    r = offset ? pread(fd, tmp, n, *offset) : read(fd, tmp, n);
+  }
   if (r < 0) return -errno;
   uint64_t done = 0;
   for (const GuestIovec& e : v) {
@@ -125,9 +138,13 @@ int64_t DoWritev(Process& p, int fd, uint64_t iov, uint64_t cnt, const off_t* of
     if (!p.CopyIn(e.base, tmp + done, c)) return -EFAULT;
     done += c;
   }
-  ssize_t r = offset ? pwrite(fd, tmp, n, *offset) : write(fd, tmp, n);
+  ssize_t r;
+  {
+    BlockingSection unlocked(p);
+    r = offset ? pwrite(fd, tmp, n, *offset) : write(fd, tmp, n);
+  }
   if (r < 0 && errno == EPIPE) {
-    SendSelf(p, SIGPIPE, kSiUser);
+    SendSelf(p, SIGPIPE, kSiUser, &p.thread());
     return -EPIPE;
   }
   return r < 0 ? -errno : r;
@@ -137,6 +154,7 @@ int64_t DoOpenat(Process& p, int dirfd, uint64_t path, uint64_t flags, uint64_t 
   std::string s;
   if (int e = p.ReadString(path, &s)) return e;
   std::string host = p.HostPath(s);
+  BlockingSection unlocked(p);  // a FIFO's open waits for the other end
   return HostResult(
       openat(dirfd, host.c_str(), static_cast<int>(flags), static_cast<mode_t>(mode)));
 }
@@ -231,7 +249,11 @@ DOPPEL_SYSCALL(SysFcntl) {
     case F_OFD_SETLKW: {
       struct flock fl;  // the same 32-byte layout for x86-64 guests
       if (!p.CopyIn(a[2], &fl, sizeof fl)) return -EFAULT;
-      int r = fcntl(fd, cmd, &fl);
+      int r;
+      {
+        BlockingSection unlocked(p);  // F_SETLKW waits for the lock
+        r = fcntl(fd, cmd, &fl);
+      }
       if (r < 0) return -errno;
       if ((cmd == F_GETLK || cmd == F_OFD_GETLK) && !p.CopyOut(a[2], &fl, sizeof fl))
         return -EFAULT;
@@ -284,7 +306,11 @@ DOPPEL_SYSCALL(SysPoll) {
   if (nfds > 65536) return -EINVAL;
   std::vector<pollfd> fds(nfds);
   if (!p.CopyIn(a[0], fds.data(), nfds * sizeof(pollfd))) return -EFAULT;
-  int r = poll(fds.data(), nfds, static_cast<int>(a[2]));
+  int r;
+  {
+    BlockingSection unlocked(p);
+    r = poll(fds.data(), nfds, static_cast<int>(a[2]));
+  }
   if (r < 0) return -errno;
   if (!p.CopyOut(a[0], fds.data(), nfds * sizeof(pollfd))) return -EFAULT;
   return r;
@@ -308,7 +334,11 @@ DOPPEL_SYSCALL(SysSelect) {
     tvp = &tv;
   }
   // The raw system call updates the timeout as Linux guests expect.
-  long r = syscall(SYS_select, nfds, ptrs[0], ptrs[1], ptrs[2], tvp);
+  long r;
+  {
+    BlockingSection unlocked(p);
+    r = syscall(SYS_select, nfds, ptrs[0], ptrs[1], ptrs[2], tvp);
+  }
   if (r < 0) return -errno;
   for (int i = 0; i < 3; ++i) {
     if (ptrs[i] && !p.CopyOut(a[1 + i], ptrs[i], bytes)) return -EFAULT;
@@ -321,8 +351,12 @@ DOPPEL_SYSCALL(SysSendfile) {
   // Both ends are host descriptors: only the optional offset lives in guest memory.
   off_t off = 0;
   if (a[2] && !p.Get(a[2], &off)) return -EFAULT;
-  ssize_t r = sendfile(static_cast<int>(a[0]), static_cast<int>(a[1]), a[2] ? &off : nullptr,
-                       static_cast<size_t>(a[3]));
+  ssize_t r;
+  {
+    BlockingSection unlocked(p);
+    r = sendfile(static_cast<int>(a[0]), static_cast<int>(a[1]), a[2] ? &off : nullptr,
+                 static_cast<size_t>(a[3]));
+  }
   if (r < 0) return -errno;
   if (a[2] && !p.Put(a[2], off)) return -EFAULT;
   return r;

@@ -155,8 +155,12 @@ DOPPEL_SYSCALL(Sys32Nanosleep) {
   Timespec32 req;
   if (!p.Get(a[0], &req)) return -EFAULT;
   timespec r{req.sec, req.nsec}, rem{};
-  if (nanosleep(&r, &rem) == 0) return 0;
-  int e = errno;
+  int e;
+  {
+    BlockingSection unlocked(p);
+    e = nanosleep(&r, &rem) == 0 ? 0 : errno;
+  }
+  if (e == 0) return 0;
   Timespec32 rem32{static_cast<int32_t>(rem.tv_sec), static_cast<int32_t>(rem.tv_nsec)};
   if (e == EINTR && a[1] && !p.Put(a[1], rem32)) return -EFAULT;
   return -e;
@@ -165,31 +169,13 @@ DOPPEL_SYSCALL(Sys32Nanosleep) {
 // set_thread_area: the three TLS descriptors of the emulated GDT (entries 12-14 as a 64-bit
 // kernel numbers them for compat tasks). As on Linux only the descriptor changes; the guest then
 // loads GS (or FS) with the selector, which reads it (runtime/segments.cpp).
-constexpr uint32_t kTlsFirstEntry = 12;
-
-// struct user_desc -> an 8-byte descriptor, as the kernel's fill_ldt builds it; the "empty"
-// user_desc clears the entry.
-uint64_t DescriptorFromUserDesc(const uint32_t d[4]) {
-  uint32_t base = d[1], limit = d[2], flags = d[3];
-  bool seg_32bit = flags & 1, read_exec_only = flags & 8, limit_in_pages = flags & 16;
-  bool not_present = flags & 32, useable = flags & 64;
-  unsigned contents = (flags >> 1) & 3;
-  bool empty = base == 0 && limit == 0 && contents == 0 && read_exec_only && !seg_32bit &&
-               !limit_in_pages && not_present && !useable;
-  if (empty) return 0;
-  uint64_t type = 1 | (read_exec_only ? 0 : 2) | contents << 2;  // accessed, writable/readable
-  uint64_t access = type | 1 << 4 | 3 << 5 | (not_present ? 0 : 1) << 7;  // S, DPL 3, P
-  uint64_t hi_flags = (useable ? 1 : 0) | (seg_32bit ? 4 : 0) | (limit_in_pages ? 8 : 0);
-  return (limit & 0xffff) | uint64_t{base & 0xffffff} << 16 | access << 40 |
-         uint64_t{(limit >> 16) & 0xf} << 48 | hi_flags << 52 | uint64_t{base >> 24} << 56;
-}
 DOPPEL_SYSCALL(Sys32SetThreadArea) {
   uint32_t d[4];
   if (!p.Get(a[0], &d)) return -EFAULT;
   uint32_t entry = d[0];
   if (entry == 0xffffffff) {
     for (uint32_t i = 0; i < 3; ++i) {
-      if (p.tls_entries[i][1] == 0 && p.tls_entries[i][2] == 0) {
+      if (p.thread().tls_entries[i][1] == 0 && p.thread().tls_entries[i][2] == 0) {
         entry = kTlsFirstEntry + i;
         break;
       }
@@ -199,14 +185,16 @@ DOPPEL_SYSCALL(Sys32SetThreadArea) {
     if (!p.Put(a[0], d)) return -EFAULT;
   }
   if (entry < kTlsFirstEntry || entry >= kTlsFirstEntry + 3) return -EINVAL;
-  memcpy(p.tls_entries[entry - kTlsFirstEntry], d, sizeof d);
+  memcpy(p.thread().tls_entries[entry - kTlsFirstEntry], d, sizeof d);
   p.machine().SetUserDescriptor(entry, DescriptorFromUserDesc(d));
   return 0;
 }
 
+DOPPEL_SYSCALL(Sys32Futex) { return Futex(p, a, FutexTimeoutLayout::k32); }
+
 DOPPEL_SYSCALL(Sys32SetRobustList) {
   if (a[1] != 12) return -EINVAL;  // sizeof(struct robust_list_head) of i386
-  p.robust_list = a[0];
+  p.thread().robust_list = a[0];
   return 0;
 }
 
@@ -225,7 +213,7 @@ DOPPEL_SYSCALL(Sys32RtSigaction) {
   if (a[1]) {
     p.sigactions[sig] = GuestSigaction{in.handler, in.flags, in.restorer,
                                        in.mask & ~(SigBit(SIGKILL) | SigBit(SIGSTOP))};
-    if (in.handler == 1) p.pending &= ~SigBit(sig);
+    if (in.handler == 1) DiscardSignal(p, sig);
     SyncHostDisposition(p, sig);
   }
   return 0;
@@ -299,8 +287,10 @@ const Entry kEntries[] = {
     {219, {"madvise", SysMadvise, "xud"}},
     {220, {"getdents64", SysGetdents64, "fxu"}},
     {221, {"fcntl64", SysFcntl, "fdx"}},
+    {158, {"sched_yield", SysSchedYield, ""}},
     {224, {"gettid", SysGettid, ""}},
     {238, {"tkill", SysTkill, "dS"}},
+    {240, {"futex", Sys32Futex, "xdxxxx"}},
     {243, {"set_thread_area", Sys32SetThreadArea, "x"}},
     {252, {"exit_group", SysExitGroup, "d"}},
     {258, {"set_tid_address", SysSetTidAddress, "x"}},
@@ -320,6 +310,7 @@ const Entry kEntries[] = {
     {383, {"statx", SysStatx, "fsxxx"}},
     {386, {"rseq", SysRseq, "xuxx"}},
     {403, {"clock_gettime64", SysClockGettime, "dx"}},
+    {422, {"futex_time64", SysFutex, "xdxxxx"}},
     {439, {"faccessat2", SysFaccessat2, "fsdx"}},
 };
 
@@ -336,6 +327,22 @@ const std::array<SyscallDef, kTableSize>& Table() {
 
 }  // namespace
 
+// struct user_desc -> an 8-byte descriptor, as the kernel's fill_ldt builds it; the "empty"
+// user_desc clears the entry.
+uint64_t DescriptorFromUserDesc(const uint32_t d[4]) {
+  uint32_t base = d[1], limit = d[2], flags = d[3];
+  bool seg_32bit = flags & 1, read_exec_only = flags & 8, limit_in_pages = flags & 16;
+  bool not_present = flags & 32, useable = flags & 64;
+  unsigned contents = (flags >> 1) & 3;
+  bool empty = base == 0 && limit == 0 && contents == 0 && read_exec_only && !seg_32bit &&
+               !limit_in_pages && not_present && !useable;
+  if (empty) return 0;
+  uint64_t type = 1 | (read_exec_only ? 0 : 2) | contents << 2;  // accessed, writable/readable
+  uint64_t access = type | 1 << 4 | 3 << 5 | (not_present ? 0 : 1) << 7;  // S, DPL 3, P
+  uint64_t hi_flags = (useable ? 1 : 0) | (seg_32bit ? 4 : 0) | (limit_in_pages ? 8 : 0);
+  return (limit & 0xffff) | uint64_t{base & 0xffffff} << 16 | access << 40 |
+         uint64_t{(limit >> 16) & 0xf} << 48 | hi_flags << 52 | uint64_t{base >> 24} << 56;
+}
 const SyscallDef* LookupSyscallI386(uint64_t nr) {
   if (nr >= kTableSize || !Table()[nr].handler) return nullptr;
   return &Table()[nr];

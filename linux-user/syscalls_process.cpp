@@ -16,7 +16,14 @@
 namespace doppel::linux_user {
 namespace {
 
-bool IsSelf(uint64_t pid) { return pid == 0 || static_cast<pid_t>(pid) == getpid(); }
+// 0, the process, or (for the per-thread calls) one of its threads.
+bool IsSelf(Process& p, uint64_t pid) {
+  if (pid == 0 || static_cast<pid_t>(pid) == getpid()) return true;
+  for (const auto& t : p.threads) {
+    if (t->tid == static_cast<pid_t>(pid)) return true;
+  }
+  return false;
+}
 
 // Limits that bound doppel's own memory are recorded for the guest but not applied to the host.
 struct GuestLimits {
@@ -65,8 +72,8 @@ int64_t DoPrlimit(Process& p, int resource, uint64_t new_addr, uint64_t old_addr
 }  // namespace
 
 DOPPEL_SYSCALL(SysExit) {
-  // Single-threaded for now: the last thread's exit ends the process.
-  p.exit_status = static_cast<int>(a[0] & 0xff);
+  // This thread only; the run loop ends it (and the process with the last thread).
+  p.thread().exited = static_cast<int>(a[0] & 0xff);
   return 0;
 }
 
@@ -108,27 +115,27 @@ DOPPEL_SYSCALL(SysArchPrctl) {
 }
 
 DOPPEL_SYSCALL(SysSetTidAddress) {
-  p.clear_child_tid = a[0];
+  p.thread().clear_child_tid = a[0];
   return gettid();
 }
 
 DOPPEL_SYSCALL(SysSetRobustList) {
   if (a[1] != 24) return -EINVAL;  // sizeof(struct robust_list_head)
-  p.robust_list = a[0];
+  p.thread().robust_list = a[0];
   return 0;
 }
 
 DOPPEL_SYSCALL(SysRseq) { return -ENOSYS; }
 
 DOPPEL_SYSCALL(SysPrlimit64) {
-  if (!IsSelf(a[0])) return -EPERM;
+  if (!IsSelf(p, a[0])) return -EPERM;
   return DoPrlimit(p, static_cast<int>(a[1]), a[2], a[3]);
 }
 DOPPEL_SYSCALL(SysGetrlimit) { return DoPrlimit(p, static_cast<int>(a[0]), 0, a[1]); }
 DOPPEL_SYSCALL(SysSetrlimit) { return DoPrlimit(p, static_cast<int>(a[0]), a[1], 0); }
 
 DOPPEL_SYSCALL(SysSchedGetaffinity) {
-  if (!IsSelf(a[0])) return -ESRCH;
+  if (!IsSelf(p, a[0])) return -ESRCH;
   uint64_t len = a[1];
   if (len == 0 || (len & 7)) return -EINVAL;
   uint8_t buf[1024] = {};
@@ -143,7 +150,11 @@ DOPPEL_SYSCALL(SysSysinfo) {
   return p.Put(a[0], info) ? 0 : -EFAULT;
 }
 
-DOPPEL_SYSCALL(SysSchedYield) { return HostResult(sched_yield()); }
+DOPPEL_SYSCALL(SysSchedYield) {
+  // Let the threads waiting for the giant lock run first (it is fair: this one queues last).
+  BlockingSection unlocked(p);
+  return HostResult(sched_yield());
+}
 
 DOPPEL_SYSCALL(SysGetrandom) {
   uint64_t len = std::min<uint64_t>(a[1], 1u << 25);

@@ -1,6 +1,7 @@
 // linux-user/syscalls_signal.cpp: signal dispositions, masks, the alternate stack, sending
 // signals (to itself: queued and delivered by signals.cpp; to others: the host's kill),
 // rt_sigreturn, waiting for signals and the host timers that raise them (alarm, itimers).
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -22,12 +23,20 @@ bool DefaultIgnores(int sig) {
 }
 
 bool OnAltStack(const Process& p, uint64_t sp) {
-  return p.altstack.size != 0 && sp > p.altstack.sp && sp - p.altstack.sp <= p.altstack.size;
+  return p.thread().altstack.size != 0 && sp > p.thread().altstack.sp &&
+         sp - p.thread().altstack.sp <= p.thread().altstack.size;
 }
 
-int64_t SignalSelf(Process& p, int sig, int32_t code) {
-  if (sig != 0) SendSelf(p, sig, code);
+int64_t SignalSelf(Process& p, int sig, int32_t code, GuestThread* target = nullptr) {
+  if (sig != 0) SendSelf(p, sig, code, target);
   return 0;
+}
+
+GuestThread* FindThread(Process& p, pid_t tid) {
+  for (const auto& t : p.threads) {
+    if (t->tid == tid) return t.get();
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -46,7 +55,7 @@ DOPPEL_SYSCALL(SysRtSigaction) {
     p.sigactions[sig] = next;
     // POSIX: a pending signal whose action becomes "ignore" is discarded.
     if (next.handler == kSigIgn || (next.handler == 0 && DefaultIgnores(sig)))
-      p.pending &= ~SigBit(sig);
+      DiscardSignal(p, sig);
     SyncHostDisposition(p, sig);
   }
   return 0;
@@ -54,19 +63,19 @@ DOPPEL_SYSCALL(SysRtSigaction) {
 
 DOPPEL_SYSCALL(SysRtSigprocmask) {
   if (a[3] != 8) return -EINVAL;
-  uint64_t set = 0, old = p.sigmask;
+  uint64_t set = 0, old = p.thread().sigmask;
   if (a[1]) {
     if (!p.Get(a[1], &set)) return -EFAULT;
     switch (a[0]) {
-      case SIG_BLOCK: p.sigmask |= set; break;
-      case SIG_UNBLOCK: p.sigmask &= ~set; break;
-      case SIG_SETMASK: p.sigmask = set; break;
+      case SIG_BLOCK: p.thread().sigmask |= set; break;
+      case SIG_UNBLOCK: p.thread().sigmask &= ~set; break;
+      case SIG_SETMASK: p.thread().sigmask = set; break;
       default: return -EINVAL;
     }
-    p.sigmask &= ~kUnblockable;
+    p.thread().sigmask &= ~kUnblockable;
   }
   if (a[2] && !p.Put(a[2], old)) {
-    p.sigmask = old;
+    p.thread().sigmask = old;
     return -EFAULT;
   }
   SyncHostMask(p);
@@ -78,19 +87,19 @@ DOPPEL_SYSCALL(SysRtSigpending) {
   DeliverableSignals(p);  // collect host arrivals
   sigset_t host;
   sigpending(&host);
-  uint64_t set = p.pending;
+  uint64_t set = p.pending | p.thread().pending;
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
     if (sigismember(&host, sig) == 1) set |= SigBit(sig);
   }
-  return p.Put<uint64_t>(a[0], set & p.sigmask) ? 0 : -EFAULT;
+  return p.Put<uint64_t>(a[0], set & p.thread().sigmask) ? 0 : -EFAULT;
 }
 
 DOPPEL_SYSCALL(SysRtSigsuspend) {
   if (a[1] != 8) return -EINVAL;
   uint64_t set;
   if (!p.Get(a[0], &set)) return -EFAULT;
-  p.saved_mask = p.sigmask;
-  p.sigmask = set & ~kUnblockable;
+  p.thread().saved_mask = p.thread().sigmask;
+  p.thread().sigmask = set & ~kUnblockable;
   SyncHostMask(p);
   WaitForSignal(p);
   return -EINTR;
@@ -114,10 +123,10 @@ DOPPEL_SYSCALL(SysSigaltstack) {
   if (a[0] && !p.Get(a[0], &next)) return -EFAULT;
   const bool on_alt = OnAltStack(p, p.cpu().gpr[RSP]);
   if (a[1]) {
-    GuestStack old = p.altstack;
-    old.flags = p.altstack.size == 0
+    GuestStack old = p.thread().altstack;
+    old.flags = p.thread().altstack.size == 0
                     ? SS_DISABLE
-                    : (on_alt ? SS_ONSTACK : 0) | (p.altstack.flags & kSsAutodisarm);
+                    : (on_alt ? SS_ONSTACK : 0) | (p.thread().altstack.flags & kSsAutodisarm);
     if (!p.Put(a[1], old)) return -EFAULT;
   }
   if (a[0]) {
@@ -125,11 +134,11 @@ DOPPEL_SYSCALL(SysSigaltstack) {
     int mode = next.flags & ~kSsAutodisarm;
     if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) return -EINVAL;
     if (mode == SS_DISABLE) {
-      p.altstack = GuestStack{};
+      p.thread().altstack = GuestStack{};
     } else {
       if (next.size < kMinSigStackSize) return -ENOMEM;
       next.flags &= kSsAutodisarm;
-      p.altstack = next;
+      p.thread().altstack = next;
     }
   }
   return 0;
@@ -148,16 +157,23 @@ DOPPEL_SYSCALL(SysTgkill) {
   pid_t tgid = static_cast<pid_t>(a[0]), tid = static_cast<pid_t>(a[1]);
   int sig = static_cast<int>(a[2]);
   if (sig < 0 || sig > kMaxSignal || tgid <= 0 || tid <= 0) return -EINVAL;
-  if (tgid == getpid() && tid == gettid()) return SignalSelf(p, sig, kSiTkill);
-  return -ESRCH;  // no other threads exist yet
+  // Another process's guest threads are host threads with the same ids (its doppel forwards
+  // what arrives to its guest).
+  if (tgid != getpid()) return HostResult(syscall(SYS_tgkill, tgid, tid, sig));
+  GuestThread* t = FindThread(p, tid);
+  if (!t) return -ESRCH;  // an exited thread (the main one included)
+  return SignalSelf(p, sig, kSiTkill, t);
 }
 
 DOPPEL_SYSCALL(SysTkill) {
   pid_t tid = static_cast<pid_t>(a[0]);
   int sig = static_cast<int>(a[1]);
   if (sig < 0 || sig > kMaxSignal || tid <= 0) return -EINVAL;
-  if (tid == gettid()) return SignalSelf(p, sig, kSiTkill);
-  return -ESRCH;
+  if (GuestThread* t = FindThread(p, tid)) return SignalSelf(p, sig, kSiTkill, t);
+  // Not one of ours: a thread of another process, unless it is this process's exited main
+  // thread (whose host thread lives on, idle).
+  if (tid == getpid()) return -ESRCH;
+  return HostResult(syscall(SYS_tkill, tid, sig));
 }
 
 // Host timers: their SIGALRM/SIGVTALRM/SIGPROF reach doppel and are forwarded to the guest.
