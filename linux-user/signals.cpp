@@ -246,9 +246,9 @@ bool DeliverSignals(Process& p) {
     }
     uint64_t old_mask = p.thread().saved_mask ? *p.thread().saved_mask : p.thread().sigmask;
     p.thread().saved_mask.reset();
-    // i386 signal frames (sigframe/rt_sigframe of the ia32 ABI) are not built yet: such a
-    // guest dies as if its frame could not be written.
-    if (p.is32 || !PushFrameX86_64(p, sig, s, old_mask)) {
+    bool pushed =
+        p.is32 ? PushFrameI386(p, sig, s, old_mask) : PushFrameX86_64(p, sig, s, old_mask);
+    if (!pushed) {
       // The kernel's force_sigsegv: a frame that cannot be written kills the process.
       p.DieBySignal(SIGSEGV);
       return false;

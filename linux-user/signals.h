@@ -87,6 +87,9 @@ void WaitForSignal(Process& p);
 // The x86-64 signal frame (signal_frame_x86_64.cpp): build and undo.
 bool PushFrameX86_64(Process& p, int sig, const PendingSignal& s, uint64_t old_mask);
 bool SigreturnX86_64(Process& p);
+// i386 (signal_frame_i386.cpp): sigframe or rt_sigframe (SA_SIGINFO); sigreturn / rt_sigreturn.
+bool PushFrameI386(Process& p, int sig, const PendingSignal& s, uint64_t old_mask);
+bool SigreturnI386(Process& p, bool rt);
 
 // "SEGV_MAPERR"-style name of a si_code for --strace.
 const char* SiCodeName(int sig, int32_t code);

@@ -190,6 +190,23 @@ DOPPEL_SYSCALL(Sys32SetThreadArea) {
   return 0;
 }
 
+// sigreturn / rt_sigreturn: the interrupted code's registers come back, EAX included.
+DOPPEL_SYSCALL(Sys32Sigreturn) {
+  if (!SigreturnI386(p, false)) {
+    p.DieBySignal(SIGSEGV);  // a corrupt frame: the kernel's force_sigsegv
+    return 0;
+  }
+  return static_cast<int64_t>(p.cpu().gpr[RAX] & 0xffffffff);
+}
+
+DOPPEL_SYSCALL(Sys32RtSigreturn) {
+  if (!SigreturnI386(p, true)) {
+    p.DieBySignal(SIGSEGV);
+    return 0;
+  }
+  return static_cast<int64_t>(p.cpu().gpr[RAX] & 0xffffffff);
+}
+
 DOPPEL_SYSCALL(Sys32Futex) { return Futex(p, a, FutexTimeoutLayout::k32); }
 
 DOPPEL_SYSCALL(Sys32SetRobustList) {
@@ -241,6 +258,8 @@ const Entry kEntries[] = {
     {19, {"lseek", Sys32Lseek, "fdd"}},
     {20, {"getpid", SysGetpid, ""}},
     {33, {"access", SysAccess, "sd"}},
+    {27, {"alarm", SysAlarm, "u"}},
+    {29, {"pause", SysPause, "", 'd', true}},
     {37, {"kill", SysKill, "dS"}},
     {38, {"rename", SysRename, "ss"}},
     {39, {"mkdir", SysMkdir, "sm"}},
@@ -262,6 +281,7 @@ const Entry kEntries[] = {
     {91, {"munmap", SysMunmap, "xu"}},
     {94, {"fchmod", SysFchmod, "fm"}},
     {114, {"wait4", Sys32Wait4, "dxdx"}},
+    {119, {"sigreturn", Sys32Sigreturn, "", 'd', true}},  // returns the saved EAX
     {120, {"clone", Sys32Clone, "xxxxx"}},
     {122, {"uname", SysUname, "x"}},  // "x86_64": an i386 task on a 64-bit kernel
     {125, {"mprotect", SysMprotect, "xup"}},
@@ -272,8 +292,11 @@ const Entry kEntries[] = {
     {147, {"getsid", SysGetsid, "d"}},
     {162, {"nanosleep", Sys32Nanosleep, "xx", 'd', true}},
     {163, {"mremap", SysMremap, "xuuxx", 'x'}},
+    {173, {"rt_sigreturn", Sys32RtSigreturn, "", 'd', true}},
     {174, {"rt_sigaction", Sys32RtSigaction, "Sxxu"}},
     {175, {"rt_sigprocmask", SysRtSigprocmask, "dxxu"}},
+    {176, {"rt_sigpending", SysRtSigpending, "xu"}},
+    {179, {"rt_sigsuspend", SysRtSigsuspend, "xu", 'd', true}},
     {183, {"getcwd", SysGetcwd, "xu"}},
     {190, {"vfork", SysVfork, ""}},
     {192, {"mmap2", Sys32Mmap2, "xupMfu", 'x'}},

@@ -71,6 +71,14 @@ TEST_P(LibcRun, I386StaticFormattingStringsMallocQsortSetjmp) {
   ExpectSameAsNative(BuildStatic("libc_basics", "-m32 -static"));
 }
 
+TEST_P(LibcRun, I386FaultsFilesPipesForkExecMmap) {
+  std::string dir = test::LinuxUserGuestDir() + "/libc32-" + EngineName(GetParam()) + "-" +
+                    std::to_string(getpid());
+  mkdir(dir.c_str(), 0755);
+  ExpectSameAsNative(BuildStatic("libc_process", "-m32 -static"), dir);
+  Shell("rm -rf " + dir);
+}
+
 TEST_P(LibcRun, I386DynamicFormattingStringsMallocQsortSetjmp) {
   ExpectSameAsNative(BuildStatic("libc_basics", "-m32"));
 }

@@ -1,5 +1,5 @@
 // tests/linux-user/threads_test.cpp: guest POSIX threads (tests/guest/threads.c, built here with
-// gcc -m64 -pthread, static and dynamic) under each engine: output and exit status must equal
+// gcc -m64 -pthread, static and dynamic, and gcc -m32 -static) under each engine: output and exit status must equal
 // the native run byte for byte; --strace lines of several threads must stay whole.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -21,15 +21,17 @@ namespace {
 using Result = test::ShellResult;
 using test::Shell;
 
-// Builds tests/guest/threads.c once per flavour; the rename keeps parallel tests safe.
-std::string BuildThreads(bool dynamic) {
+// Builds tests/guest/threads.c once per flavour (x86-64 or i386, static or dynamic); the rename
+// keeps parallel tests safe.
+std::string BuildThreads(bool dynamic, bool i386 = false) {
   std::string src = test::GuestSourceDir() + "/threads.c";
-  std::string out = test::LinuxUserGuestDir() + (dynamic ? "/threads_dynamic" : "/threads_static");
+  std::string out = test::LinuxUserGuestDir() + (dynamic ? "/threads_dynamic" : "/threads_static") +
+                    (i386 ? "32" : "");
   if (test::MTime(out) >= test::MTime(src) && test::MTime(src) != 0) return out;
   mkdir(test::LinuxUserGuestDir().c_str(), 0755);
   std::string tmp = out + ".tmp." + std::to_string(getpid());
-  std::string cmd = std::string("gcc -m64 -O1 -Wall -pthread ") + (dynamic ? "" : "-static ") +
-                    "-o " + tmp + " " + src;
+  std::string cmd = std::string(i386 ? "gcc -m32" : "gcc -m64") + " -O1 -Wall -pthread " +
+                    (dynamic ? "" : "-static ") + "-o " + tmp + " " + src;
   Result r = Shell(cmd);
   EXPECT_EQ(r.status, 0) << cmd << "\n" << r.out;
   rename(tmp.c_str(), out.c_str());
@@ -68,6 +70,9 @@ TEST_P(ThreadsRun, StaticMutexCondvarTlsBarrierFutexSignalsExitGroup) {
 }
 
 TEST_P(ThreadsRun, Dynamic) { ExpectSameAsNative(BuildThreads(true), "", 2); }
+
+// i386: clone with a user_desc TLS, futex_time64, per-thread GDT TLS entries, ia32 signal frames.
+TEST_P(ThreadsRun, I386Static) { ExpectSameAsNative(BuildThreads(false, true), "", 1); }
 
 TEST_P(ThreadsRun, MainThreadExitsFirst) {
   ExpectSameAsNative(BuildThreads(false), "main-exit", 2);
