@@ -1,6 +1,7 @@
 // tests/linux-user/threads_test.cpp: guest POSIX threads (tests/guest/threads.c, built here with
-// gcc -m64 -pthread, static and dynamic, and gcc -m32 -static) under each engine: output and exit status must equal
-// the native run byte for byte; --strace lines of several threads must stay whole.
+// gcc -m64 -pthread, static and dynamic, and gcc -m32 -static) under each engine: output and exit
+// status must equal the native run byte for byte; --strace lines of several threads must stay
+// whole.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
