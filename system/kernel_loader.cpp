@@ -281,7 +281,9 @@ bool ParseKernel(const MappedFile& f, KernelImage* image, std::string* error) {
            false;
   bool elf = IsElf(f);
   ElfInfo info;
-  if (elf && !ParseElfHeader(f, &info, error)) return false;
+  // The a.out kludge does not need the ELF header (QEMU uses it even for ELF64 files).
+  bool kludge = multiboot && (Le32(f.data() + hdr + 4) & (1u << 16));
+  if (elf && !kludge && !ParseElfHeader(f, &info, error)) return false;
   if (multiboot) {
     image->multiboot = true;
     uint32_t flags = Le32(f.data() + hdr + 4);
@@ -292,7 +294,7 @@ bool ParseKernel(const MappedFile& f, KernelImage* image, std::string* error) {
       return *error =
                  "multiboot header requires unsupported features (flags " + Hex(unsupported) + ")",
              false;
-    if (flags & (1u << 16)) return ParseAoutKludge(f, hdr, image, error);
+    if (kludge) return ParseAoutKludge(f, hdr, image, error);
     if (!elf)
       return *error = "multiboot header without the a.out kludge (flag 16) in a non-ELF file",
              false;

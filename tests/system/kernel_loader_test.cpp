@@ -366,6 +366,40 @@ TEST_F(KernelLoaderTest, Elf64WithAoutKludgeLoadsThroughTheKludge) {
   EXPECT_EQ(cpu->gpr[RAX], 0x2BADB002u);
 }
 
+// A higher-half multiboot kernel as a real toolchain lays it out (nasm + GNU ld, both required by
+// the build): the header in its own section, .data page-aligned, .bss after it.
+TEST_F(KernelLoaderTest, RealToolchainHigherHalfKernel) {
+  std::string dir = ::testing::TempDir() + "/doppel_kernel_" + std::to_string(getpid());
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  auto write_text = [](const std::string& file, const char* text) {
+    FILE* f = fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs(text, f);
+    fclose(f);
+  };
+  write_text(dir + "/k.asm",
+             "bits 32\nsection .multiboot\nalign 4\ndd 0x1BADB002\ndd 3\ndd -(0x1BADB002+3)\n"
+             "section .text\nglobal _start\n_start:\n  mov esp, stack_top\n  hlt\n"
+             "section .data\nmsg: db 'hello', 0\nsection .bss\nresb 8192\nstack_top:\n");
+  write_text(dir + "/k.ld",
+             "ENTRY(_start)\nSECTIONS {\n  . = 0xC0100000;\n"
+             "  .text : AT(0x100000) { *(.multiboot) *(.text) }\n"
+             "  .data ALIGN(4096) : AT(ADDR(.data) - 0xC0000000) { *(.data) }\n"
+             "  .bss : AT(ADDR(.bss) - 0xC0000000) { *(.bss) }\n}\n");
+  std::string build =
+      "cd " + dir + " && nasm -f elf32 k.asm -o k.o && ld -m elf_i386 -T k.ld k.o -o k.elf";
+  ASSERT_EQ(std::system(build.c_str()), 0) << build;
+  Bytes stale(0x2008, 0xaa);
+  ASSERT_TRUE(mem.Write(0x101006, stale.data(), stale.size()));
+  path = dir + "/k.elf";
+  ASSERT_TRUE(LoadKernel({path, "", {}}, mem, *cpu, &error)) << error;
+  EXPECT_EQ(R32(0x100000), kHeaderMagic);
+  EXPECT_EQ(ReadString(0x101000), "hello");
+  EXPECT_EQ(ReadBytes(0x101006, 0x2002), Bytes(0x2002, 0));  // .bss
+  ExpectFlatProtectedMode(0x100010, 0x2BADB002, kInfoAddr);
+  std::system(("rm -rf " + dir).c_str());
+}
+
 // Bad input: each case is a one-line error naming the file and the problem.
 TEST_F(KernelLoaderTest, FileErrors) {
   path = ::testing::TempDir() + "/doppel_no_such_kernel";
