@@ -89,7 +89,7 @@ TEST(BootErrors, BadInputGetsOneLineErrors) {
       {"boot --serial tty --kernel x", "--serial needs stdio or file:PATH"},
       {"boot --kernel " + KernelSourceDir() + "/hello.expected", "not a multiboot or ELF kernel"},
       {"boot --kernel /bin/true", "64-bit ELF kernels"},
-      {"boot --kernel /", "not a regular file"},
+      {"boot --kernel /", "is a directory"},
       {"boot -m 2 --kernel " + std::string(DOPPEL_KERNEL_DIR) + "/hello.elf --initrd " + doppel,
        "does not fit in 2 MiB of RAM"},
   };
