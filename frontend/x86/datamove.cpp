@@ -1,5 +1,5 @@
 // frontend/x86/datamove.cpp: data movement: mov, push, pop, lea, movzx/movsx/movsxd, xchg,
-// cbw/cwde/cdqe, cwd/cdq/cqo, enter/leave, pushf/popf, pusha/popa, bound, lahf/sahf.
+// cbw/cwde/cdqe, cwd/cdq/cqo, enter/leave, pushf/popf, pusha/popa, bound, xlat, lahf/sahf.
 #include "frontend/x86/context.h"
 
 namespace doppel::frontend {
@@ -179,6 +179,15 @@ void Bound(Context& c) {
   c.System(ir::SystemOp::kBound, index, c.Address(1));
 }
 
+// XLAT: AL = [seg:rBX + zero-extended AL] at the address size (Zydis gives the [rBX] operand).
+void Xlat(Context& c) {
+  Type at = c.AddressType();
+  constexpr unsigned kRbx = 3;
+  Value al = c.ir.Trunc(Type::kI8, c.ir.GetReg(Type::kI64, kRax));
+  Value ea = c.ir.Add(c.ir.GetReg(at, kRbx), c.ir.ZExt(at, al));
+  c.ir.SetReg(kRax, c.Load(Type::kI8, c.Linear(c.Op(0).mem.segment, ea)));
+}
+
 // LAHF: AH = SF:ZF:0:AF:0:PF:1:CF.
 void Lahf(Context& c) {
   ir::Emitter& ir = c.ir;
@@ -224,6 +233,7 @@ void RegisterDataMove(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_POPA, Popa);
   t.Add(ZYDIS_MNEMONIC_POPAD, Popa);
   t.Add(ZYDIS_MNEMONIC_BOUND, Bound);
+  t.Add(ZYDIS_MNEMONIC_XLAT, Xlat);
   t.Add(ZYDIS_MNEMONIC_LAHF, Lahf);
   t.Add(ZYDIS_MNEMONIC_SAHF, Sahf);
 }

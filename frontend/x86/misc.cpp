@@ -35,6 +35,9 @@ void InvalidOpcode(Context& c) { c.RaiseException(ir::kInvalidOpcode); }
 // INT3 is a trap: the exception reports the address after the instruction.
 void Int3(Context& c) { c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc, ir::kBreakpoint); }
 
+// INT1 (ICEBP) raises #DB as a trap, like a hardware debug exception (no gate DPL check).
+void Int1(Context& c) { c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc, ir::kDebug); }
+
 // INT n (int 0x80 is the i386 Linux system call): a trap to the runtime with the vector and the
 // software-interrupt marker; the process or system layer decides what the vector means.
 void IntN(Context& c) {
@@ -61,7 +64,7 @@ void RegisterMisc(TranslatorTable& t) {
   for (ZydisMnemonic m :
        {ZYDIS_MNEMONIC_NOP, ZYDIS_MNEMONIC_PAUSE, ZYDIS_MNEMONIC_ENDBR64, ZYDIS_MNEMONIC_ENDBR32,
         ZYDIS_MNEMONIC_PREFETCHNTA, ZYDIS_MNEMONIC_PREFETCHT0, ZYDIS_MNEMONIC_PREFETCHT1,
-        ZYDIS_MNEMONIC_PREFETCHT2, ZYDIS_MNEMONIC_PREFETCHW}) {
+        ZYDIS_MNEMONIC_PREFETCHT2, ZYDIS_MNEMONIC_PREFETCHW, ZYDIS_MNEMONIC_PREFETCH}) {
     t.Add(m, Nop);
   }
   t.Add(ZYDIS_MNEMONIC_CPUID, Cpuid);
@@ -75,6 +78,7 @@ void RegisterMisc(TranslatorTable& t) {
     t.Add(m, InvalidOpcode);
   }
   t.Add(ZYDIS_MNEMONIC_INT3, Int3);
+  t.Add(ZYDIS_MNEMONIC_INT1, Int1);
   t.Add(ZYDIS_MNEMONIC_INT, IntN);
   t.Add(ZYDIS_MNEMONIC_SYSCALL, Syscall);
 }

@@ -1,5 +1,5 @@
 // tests/diff/datamove_test.cpp: differential tests of mov (all forms, movabs, moffs), lea address
-// forms, movzx/movsx/movsxd, xchg, cmpxchg, xadd, bswap, cbw..cqo and nop forms.
+// forms, movzx/movsx/movsxd, xchg, cmpxchg, xadd, bswap, xlat, cbw..cqo and nop forms.
 #include <gtest/gtest.h>
 
 #include "tests/support/engines.h"
@@ -156,6 +156,24 @@ TEST_P(DiffMove, Bswap) {
         a.bswap(x86::rbx);
         a.bswap(x86::r9d);
         a.bswap(x86::r10);
+      },
+      Inputs(rng, 13));
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+// XLAT: AL = [rBX + AL] (the table at r15, the data area), also with the 32-bit address size.
+TEST_P(DiffMove, Xlat) {
+  DiffHarness h(GetParam());
+  Rng rng(57);
+  RunAll(
+      h,
+      [](Asm& a) {
+        a.mov(x86::rbx, x86::r15);
+        a.xlatb();
+        a.mov(x86::ecx, x86::eax);
+        a.add(x86::al, 3);
+        a.db(0x67);  // addr32: [ebx + al]
+        a.xlatb();
       },
       Inputs(rng, 13));
   EXPECT_TRUE(h.ok()) << h.Summary();
