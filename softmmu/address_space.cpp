@@ -39,6 +39,9 @@ bool AddressSpace::Unmap(uint64_t addr, uint64_t size) {
     auto it = pages_.find(p >> kPageBits);
     if (it == pages_.end()) continue;
     if (it->second.code && on_code_write) on_code_write(p);
+    // Give the memory back to the host but keep the address range reserved: a system call that
+    // copied from the page before it went away (another guest thread) never touches freed memory.
+    madvise(it->second.host, kPageSize, MADV_DONTNEED);
     pages_.erase(it);
     FlushTlbs(p);
     any = true;

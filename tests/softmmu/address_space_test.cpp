@@ -2,6 +2,9 @@
 #include "softmmu/address_space.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <cstring>
 
 namespace doppel::softmmu {
 namespace {
@@ -73,6 +76,25 @@ TEST(AddressSpace, UnmapAndProtectFlushTheTlb) {
   as.Unmap(0x40000, 0x1000);
   EXPECT_EQ(tlb[TlbIndex(0x40000)].read_tag, kTlbInvalid);
   EXPECT_EQ(as.Translate(0x40000, 0), nullptr);
+}
+
+// munmap gives the memory back to the host (the pages stop being resident) while the host range
+// stays reserved.
+TEST(AddressSpace, UnmapReleasesHostMemory) {
+  AddressSpace as;
+  ASSERT_TRUE(as.Map(0x40000, 0x4000, kRead | kWrite, nullptr));
+  uint8_t* host = as.Translate(0x40000, kWrite);
+  ASSERT_NE(host, nullptr);
+  memset(host, 0x5a, 0x4000);
+  unsigned char resident[4] = {};
+  ASSERT_EQ(mincore(host, 0x4000, resident), 0);
+  EXPECT_EQ(resident[0] & 1, 1);
+  ASSERT_TRUE(as.Unmap(0x40000, 0x2000));
+  ASSERT_EQ(mincore(host, 0x4000, resident), 0);
+  EXPECT_EQ(resident[0] & 1, 0);
+  EXPECT_EQ(resident[1] & 1, 0);
+  EXPECT_EQ(resident[2] & 1, 1);  // still mapped
+  EXPECT_EQ(host[0x2000], 0x5a);
 }
 
 TEST(AddressSpace, JournalRollsBack) {
