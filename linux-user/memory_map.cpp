@@ -2,6 +2,11 @@
 // search, and permission checks for guest pointers handed to system calls.
 #include "linux-user/memory_map.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 
 namespace doppel::linux_user {
@@ -46,10 +51,62 @@ int MemoryMap::MapFixed(uint64_t start, uint64_t len, int prot, const std::strin
   return 0;
 }
 
+void MemoryMap::AddSharedFile(uint64_t start, uint64_t len, int fd, uint64_t offset) {
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+  if (own >= 0) shared_files_.push_back(SharedFile{start, len, own, offset});
+}
+
+void MemoryMap::WriteBack(uint64_t start, uint64_t len) {
+  const uint64_t end = start + len;
+  std::vector<uint8_t> buf;
+  for (const SharedFile& f : shared_files_) {
+    uint64_t lo = std::max(start, f.start), hi = std::min(end, f.start + f.len);
+    if (lo >= hi) continue;
+    // Only bytes the file already has: stores through a mapping never extend a file.
+    struct stat st;
+    if (fstat(f.fd, &st) != 0) continue;
+    uint64_t file_end = static_cast<uint64_t>(st.st_size);
+    uint64_t file_lo = f.offset + (lo - f.start);
+    if (file_lo >= file_end) continue;
+    uint64_t n = std::min(hi - lo, file_end - file_lo);
+    buf.resize(n);
+    if (!machine_.ReadMemory(lo, buf.data(), n)) continue;
+    for (uint64_t done = 0; done < n;) {
+      ssize_t put = pwrite(f.fd, buf.data() + done, n - done, static_cast<off_t>(file_lo + done));
+      if (put < 0 && errno == EINTR) continue;
+      if (put <= 0) break;
+      done += static_cast<uint64_t>(put);
+    }
+  }
+}
+
+void MemoryMap::DropSharedFiles(uint64_t start, uint64_t end) {
+  if (shared_files_.empty()) return;
+  WriteBack(start, end - start);
+  std::vector<SharedFile> kept;
+  for (const SharedFile& f : shared_files_) {
+    uint64_t f_end = f.start + f.len;
+    if (f_end <= start || f.start >= end) {
+      kept.push_back(f);
+      continue;
+    }
+    // The parts outside [start, end) stay, each with its own descriptor.
+    if (f.start < start)
+      kept.push_back(
+          SharedFile{f.start, start - f.start, fcntl(f.fd, F_DUPFD_CLOEXEC, 512), f.offset});
+    if (f_end > end)
+      kept.push_back(SharedFile{end, f_end - end, fcntl(f.fd, F_DUPFD_CLOEXEC, 512),
+                                f.offset + (end - f.start)});
+    close(f.fd);
+  }
+  shared_files_ = std::move(kept);
+}
+
 int MemoryMap::Unmap(uint64_t start, uint64_t len) {
   if (start & (kPageSize - 1) || len == 0) return -EINVAL;
   if (start > task_size_ || len > task_size_ - start) return -EINVAL;
   uint64_t end = PageUp(start + len);
+  DropSharedFiles(start, end);
   SplitAt(start);
   SplitAt(end);
   for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->first < end;) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/machine.h"
 
@@ -64,13 +65,30 @@ class MemoryMap {
   const Vma* Find(uint64_t addr) const;
   const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
 
+  // MAP_SHARED file mappings: guest memory is a copy of the file, written back to it at msync,
+  // munmap (or a MAP_FIXED mapping replacing it), execve and process exit, so other readers of
+  // the file see the guest's stores from then on (not before, as they would on Linux). The
+  // mapping keeps its own descriptor (a duplicate at 512 or above, close-on-exec).
+  void AddSharedFile(uint64_t start, uint64_t len, int fd, uint64_t offset);
+  void WriteBack(uint64_t start, uint64_t len);
+  void WriteBackAll() { WriteBack(0, task_size_); }
+
  private:
   // Splits VMAs so that addr is a boundary.
   void SplitAt(uint64_t addr);
   void Merge();
 
+  struct SharedFile {
+    uint64_t start, len;
+    int fd;
+    uint64_t offset;
+  };
+  // Writes back and forgets the shared-file pages in [start, end).
+  void DropSharedFiles(uint64_t start, uint64_t end);
+
   Machine& machine_;
   std::map<uint64_t, Vma> vmas_;  // key: start
+  std::vector<SharedFile> shared_files_;
   uint64_t task_size_ = kTaskSize;
   uint64_t mmap_base_ = kMmapBase;
 };

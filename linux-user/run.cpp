@@ -138,6 +138,7 @@ struct ThreadLoopContext {
 // threads (the others may be blocked anywhere, and host threads cannot be cancelled safely).
 int EndProcess(Process& p, const ThreadLoopContext& c, int status) {
   const RunOptions& o = c.o;
+  p.memory().WriteBackAll();
   FILE* trace = p.options().trace_out;
   if (p.kill_signal) {
     if (o.strace) TraceKilled(trace, p.kill_signal);

@@ -42,6 +42,7 @@ const Entry kEntries[] = {
     {23, {"select", SysSelect, "dxxxx", 'd', true}},
     {24, {"sched_yield", SysSchedYield, ""}},
     {25, {"mremap", SysMremap, "xuuxx", 'x'}},
+    {26, {"msync", SysMsync, "xux"}},
     {28, {"madvise", SysMadvise, "xud"}},
     {32, {"dup", SysDup, "f"}},
     {33, {"dup2", SysDup2, "ff"}},

@@ -171,6 +171,7 @@ DOPPEL_SYSCALL(SysTime);
 DOPPEL_SYSCALL(SysNanosleep);
 DOPPEL_SYSCALL(SysClockNanosleep);
 DOPPEL_SYSCALL(SysFutex);
+DOPPEL_SYSCALL(SysMsync);
 // The futex operations with the wait timeout in either ABI's struct timespec (i386 futex has
 // 32-bit fields; futex_time64 and x86-64 have 64-bit ones).
 enum class FutexTimeoutLayout { k32, k64 };

@@ -274,6 +274,7 @@ DOPPEL_SYSCALL(SysExecve) {
     TraceSyscall(p.options().trace_out, p, nr, def, a, 0, true);
   }
   fflush(nullptr);
+  p.memory().WriteBackAll();
   // doppel ignores SIGPIPE for itself; the new program must inherit the guest's disposition.
   const bool guest_ignores_pipe = p.sigactions[SIGPIPE].handler == 1;
   signal(SIGPIPE, guest_ignores_pipe ? SIG_IGN : SIG_DFL);

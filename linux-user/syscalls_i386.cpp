@@ -89,6 +89,17 @@ DOPPEL_SYSCALL(Sys32Lseek) {
   return r > 0x7fffffff ? -EOVERFLOW : r;
 }
 
+// pread64/pwrite64: the 64-bit offset comes in two registers (low, high).
+DOPPEL_SYSCALL(Sys32Pread64) {
+  const uint64_t args[4] = {a[0], a[1], a[2], a[3] | a[4] << 32};
+  return SysPread64(p, args);
+}
+
+DOPPEL_SYSCALL(Sys32Pwrite64) {
+  const uint64_t args[4] = {a[0], a[1], a[2], a[3] | a[4] << 32};
+  return SysPwrite64(p, args);
+}
+
 DOPPEL_SYSCALL(Sys32Llseek) {
   int64_t off = static_cast<int64_t>((a[1] << 32) | a[2]);
   off_t r = lseek(SignExtend(a[0]), off, static_cast<int>(a[4]));
@@ -287,6 +298,7 @@ const Entry kEntries[] = {
     {125, {"mprotect", SysMprotect, "xup"}},
     {132, {"getpgid", SysGetpgid, "d"}},
     {140, {"_llseek", Sys32Llseek, "fddxd"}},
+    {144, {"msync", SysMsync, "xux"}},
     {145, {"readv", Sys32Readv, "fxu"}},
     {146, {"writev", Sys32Writev, "fxu"}},
     {147, {"getsid", SysGetsid, "d"}},
@@ -297,6 +309,8 @@ const Entry kEntries[] = {
     {175, {"rt_sigprocmask", SysRtSigprocmask, "dxxu"}},
     {176, {"rt_sigpending", SysRtSigpending, "xu"}},
     {179, {"rt_sigsuspend", SysRtSigsuspend, "xu", 'd', true}},
+    {180, {"pread64", Sys32Pread64, "fBudd"}},
+    {181, {"pwrite64", Sys32Pwrite64, "fbudd"}},
     {183, {"getcwd", SysGetcwd, "xu"}},
     {190, {"vfork", SysVfork, ""}},
     {192, {"mmap2", Sys32Mmap2, "xupMfu", 'x'}},

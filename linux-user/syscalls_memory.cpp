@@ -78,7 +78,7 @@ DOPPEL_SYSCALL(SysMmap) {
   }
   if (int e = p.memory().MapFixed(start, len, prot, anon ? "" : "file")) return e;
   if (!anon && off < file_size) {
-    // MAP_PRIVATE semantics by copying; a MAP_SHARED mapping is a snapshot too (no write-back).
+    // Guest memory is a copy; a writable MAP_SHARED mapping is written back (memory_map.h).
     uint64_t n = std::min(len, file_size - off);
     std::vector<uint8_t> buf(std::min<uint64_t>(n, 1u << 20));
     for (uint64_t done = 0; done < n;) {
@@ -90,7 +90,19 @@ DOPPEL_SYSCALL(SysMmap) {
       done += static_cast<uint64_t>(got);
     }
   }
+  if (!anon && type != MAP_PRIVATE && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR)
+    p.memory().AddSharedFile(start, len, fd, off);
   return static_cast<int64_t>(start);
+}
+
+DOPPEL_SYSCALL(SysMsync) {
+  if ((a[0] & (kPageSize - 1)) || (a[2] & ~uint64_t{MS_ASYNC | MS_SYNC | MS_INVALIDATE}) ||
+      ((a[2] & MS_ASYNC) && (a[2] & MS_SYNC)))
+    return -EINVAL;
+  uint64_t len = PageUp(a[1]);
+  if (!p.memory().IsMapped(a[0], len)) return -ENOMEM;
+  p.memory().WriteBack(a[0], len);
+  return 0;
 }
 
 DOPPEL_SYSCALL(SysMunmap) {

@@ -1,5 +1,6 @@
 // tests/guest/libc_process.c: glibc (static) under doppel: caught SIGSEGV and SIGFPE, file I/O,
-// pipes, fork+wait, execve of itself, and mmap of a file. Run with a scratch directory.
+// pipes, fork+wait, execve of itself, and mmap of a file (private and shared). Run with a scratch
+// directory.
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -77,6 +78,31 @@ static void Files(const char* dir) {
   printf("unlinked=%d\n", access(path, F_OK) != 0);
 }
 
+// A MAP_SHARED mapping of a file: stores reach the file by msync and by munmap.
+static void SharedMapping(const char* dir) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/shared.bin", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  char block[6000];
+  memset(block, '.', sizeof block);
+  if (fd < 0 || write(fd, block, sizeof block) != (ssize_t)sizeof block) return;
+  char* m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return;
+  memcpy(m + 10, "synced", 6);
+  int r = msync(m, 8192, MS_SYNC);
+  char back[8] = {0};
+  pread(fd, back, 6, 10);
+  printf("msync=%d file has '%s'\n", r, back);
+  memcpy(m + 5000, "unmapped", 8);
+  munmap(m, 8192);
+  pread(fd, back, 8, 5000);
+  struct stat st;
+  fstat(fd, &st);
+  printf("after munmap file has '%.8s', size %ld\n", back, (long)st.st_size);
+  close(fd);
+  unlink(path);
+}
+
 static void Pipes(void) {
   int fds[2];
   pipe(fds);
@@ -94,8 +120,8 @@ static void Pipes(void) {
   close(fds[0]);
   int status = 0;
   pid_t w = waitpid(pid, &status, 0);
-  printf("pipe bytes=%zu last=%.10s child=%d exited=%d status=%d\n", got, buf + got - 10,
-         w == pid, WIFEXITED(status), WEXITSTATUS(status));
+  printf("pipe bytes=%zu last=%.10s child=%d exited=%d status=%d\n", got, buf + got - 10, w == pid,
+         WIFEXITED(status), WEXITSTATUS(status));
   pid = fork();
   if (pid == 0) {
     raise(SIGTERM);
@@ -149,6 +175,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return 2;
   Faults();
   Files(argv[1]);
+  SharedMapping(argv[1]);
   Pipes();
   Exec(argv[0]);
   return 0;
