@@ -66,6 +66,19 @@ TEST_P(LibcRun, FaultsFilesPipesForkExecMmap) {
 
 TEST_P(LibcRun, SelfModifyingCode) { ExpectSameAsNative(BuildStatic("libc_smc")); }
 
+// Dynamically linked: the guest's ld.so loads libc.so.6 and libm (ifuncs pick by CPUID).
+TEST_P(LibcRun, DynamicFormattingStringsMallocQsortSetjmp) {
+  ExpectSameAsNative(BuildStatic("libc_basics", "-m64"));
+}
+
+TEST_P(LibcRun, DynamicFaultsFilesPipesForkExecMmap) {
+  std::string dir = test::LinuxUserGuestDir() + "/libcdyn-" + EngineName(GetParam()) + "-" +
+                    std::to_string(getpid());
+  mkdir(dir.c_str(), 0755);
+  ExpectSameAsNative(BuildStatic("libc_process", "-m64"), dir);
+  Shell("rm -rf " + dir);
+}
+
 // i386 glibc: TLS through set_thread_area and a GS load, x87 long doubles, the int 0x80 ABI.
 TEST_P(LibcRun, I386StaticFormattingStringsMallocQsortSetjmp) {
   ExpectSameAsNative(BuildStatic("libc_basics", "-m32 -static"));
