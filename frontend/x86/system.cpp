@@ -13,7 +13,7 @@ using ir::Value;
 
 namespace {
 
-constexpr unsigned kRax = 0, kRdx = 2, kRsp = 4;
+constexpr unsigned kRsp = 4;
 
 bool IsSegmentOperand(const ZydisDecodedOperand& op) {
   return op.type == ZYDIS_OPERAND_TYPE_REGISTER &&
