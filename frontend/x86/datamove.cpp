@@ -179,6 +179,18 @@ void Bound(Context& c) {
   c.System(ir::SystemOp::kBound, index, c.Address(1));
 }
 
+// XLAT: AL = byte at seg:(rBX + AL), the sum at the address size; DS unless overridden.
+void Xlat(Context& c) {
+  Type at = c.AddressType();
+  ZydisRegister seg = ZYDIS_REGISTER_DS;
+  for (unsigned i = 0; i < c.insn.d.operand_count; ++i) {
+    if (c.Op(i).type == ZYDIS_OPERAND_TYPE_MEMORY) seg = c.Op(i).mem.segment;
+  }
+  constexpr unsigned kRbx = 3;
+  Value offset = c.ir.Add(c.ir.GetReg(at, kRbx), c.ir.ZExt(at, c.ir.GetReg(Type::kI8, kRax)));
+  c.ir.SetReg(kRax, c.Load(Type::kI8, c.Linear(seg, offset)));
+}
+
 // LAHF: AH = SF:ZF:0:AF:0:PF:1:CF.
 void Lahf(Context& c) {
   ir::Emitter& ir = c.ir;
@@ -224,6 +236,7 @@ void RegisterDataMove(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_POPA, Popa);
   t.Add(ZYDIS_MNEMONIC_POPAD, Popa);
   t.Add(ZYDIS_MNEMONIC_BOUND, Bound);
+  t.Add(ZYDIS_MNEMONIC_XLAT, Xlat);
   t.Add(ZYDIS_MNEMONIC_LAHF, Lahf);
   t.Add(ZYDIS_MNEMONIC_SAHF, Sahf);
 }

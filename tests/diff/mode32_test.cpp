@@ -4,6 +4,7 @@
 // overrides, stack forms and the short INC/DEC encodings.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "tests/diff/mode32_cases.h"
@@ -82,6 +83,40 @@ class DiffMode32 : public Mode32Fixture {
     }
   }
 };
+
+// The native side alone gives the architectural results of 32-bit code and its faults.
+TEST(DiffNative32, RunsCompatibilityModeCodeAndReportsFaults) {
+  NativeRunner& n = NativeRunner::Get();
+  Rng rng(3);
+  CaseInput in = Input32(rng);
+  in.regs.gpr[0] = 0xffffffff'0000000a;  // only EAX reaches 32-bit code
+  std::vector<uint8_t> data = DiffHarness::InitialData();
+  // 40 = INC EAX, 37 = AAA: AL 0x0B after the INC adjusts to AX 0x0101 with AF and CF.
+  n.SetCode({0x40, 0x37}, 32);
+  NativeResult r = n.Run(in.regs, data.data());
+  ASSERT_FALSE(r.faulted);
+  EXPECT_EQ(r.regs.gpr[0], 0x0101u);
+  EXPECT_EQ(r.regs.rflags & 0x11, 0x11u);
+  EXPECT_EQ(r.regs.gpr[4], kStackInit);
+  // BOUND EAX, [EBP] with bounds 5..6: #BR (vector 5) at the instruction.
+  data = DiffHarness::InitialData();
+  memcpy(&data[kBaseValue - kDataAddr], "\x05\0\0\0\x06\0\0\0", 8);
+  n.SetCode({0x90, 0x62, 0x45, 0x00}, 32);
+  r = n.Run(in.regs, data.data());
+  ASSERT_TRUE(r.faulted);
+  EXPECT_EQ(r.vector, 5u);
+  EXPECT_EQ(r.regs.rip, kCodeAddr + 1);
+  // AAM 0: #DE.
+  n.SetCode({0xD4, 0x00}, 32);
+  r = n.Run(in.regs, data.data());
+  ASSERT_TRUE(r.faulted);
+  EXPECT_EQ(r.vector, 0u);
+  // And 64-bit code still runs after 32-bit runs.
+  n.SetCode({0x48, 0xff, 0xc0});  // inc rax
+  r = n.Run(in.regs, data.data());
+  ASSERT_FALSE(r.faulted);
+  EXPECT_EQ(r.regs.gpr[0], 0xffffffff'0000000bu);
+}
 
 TEST_P(DiffMode32, NativeRunnerReturnsFromCompatibilityMode) {
   // Only 32-bit code decodes these bytes this way: 0x40 is INC EAX (a REX prefix in 64-bit mode).
@@ -321,6 +356,14 @@ TEST_P(DiffMode32, LoopAndJcxzWithAddressSize) {
   Run(".l: inc eax\na16 loop .l", v);  // CX counts: ECX's upper half survives
   Run(".l: inc eax\ncmp eax, ebx\nloopne .l\n.l2: inc ebx\ncmp ebx, eax\na16 loope .l2", v);
   Run("jecxz .z\nmov eax, 1\n.z: a16 jcxz .z2\nmov ebx, 2\n.z2:", v);
+}
+
+TEST_P(DiffMode32, Xlat) {
+  std::vector<CaseInput> v = Inputs(8);
+  for (CaseInput& in : v) in.regs.gpr[3] = kBaseValue + 0x80 + rng.Below(0x100);
+  Run("xlatb", v);
+  Run("es xlatb\nmov ah, al\nss xlatb", v);
+  Run("a16 xlatb", v);  // BX + AL below the lowest mapped page: #PF at that address
 }
 
 TEST_P(DiffMode32, LeaOperandAndAddressSizes) {
