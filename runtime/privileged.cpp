@@ -269,15 +269,36 @@ void InsOuts(Machine::Impl& m, const ir::SystemImm& in, uint64_t pc) {
   }
 }
 
-// BOUND: the pair of signed bounds at `addr`, each of the operand size.
+// A data read for a helper in either personality: system mode walks the guest page tables;
+// process mode reads the guest address space, where a missing or unreadable page is #PF.
+bool ReadData(Machine::Impl& m, uint64_t addr, uint64_t* out, unsigned n, uint64_t pc) {
+  if (m.config.system) return ReadLinear(m, addr, out, n, false, pc);
+  uint64_t v = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const uint8_t* p = m.mem.Translate(addr + i, softmmu::kRead);
+    if (p == nullptr) {
+      bool present = m.mem.Translate(addr + i, 0) != nullptr;
+      Raise(m.state, ir::kPageFault, (present ? 1 : 0) | 4, pc);
+      m.state.fault_addr = addr + i;
+      return false;
+    }
+    v |= static_cast<uint64_t>(*p) << (8 * i);
+  }
+  *out = v;
+  return true;
+}
+
+// BOUND: the pair of signed bounds at `addr`, each of the operand size. As the host does
+// (measured), an index below the lower bound raises #BR before the upper bound is read.
 void Bound(Machine::Impl& m, const ir::SystemImm& in, uint64_t index, uint64_t addr, uint64_t pc) {
   unsigned n = in.operand_bytes;
-  uint64_t lo = 0, hi = 0;
-  if (!ReadLinear(m, addr, &lo, n, false, pc) || !ReadLinear(m, addr + n, &hi, n, false, pc))
-    return;
   auto sext = [n](uint64_t v) { return static_cast<int64_t>(v << (64 - 8 * n)) >> (64 - 8 * n); };
   auto i = static_cast<int64_t>(index);
-  if (i < sext(lo) || i > sext(hi)) Raise(m.state, ir::kBoundRange, 0, pc);
+  uint64_t lo = 0, hi = 0;
+  if (!ReadData(m, addr, &lo, n, pc)) return;
+  if (i < sext(lo)) return Raise(m.state, ir::kBoundRange, 0, pc);
+  if (!ReadData(m, addr + n, &hi, n, pc)) return;
+  if (i > sext(hi)) Raise(m.state, ir::kBoundRange, 0, pc);
 }
 
 // Process mode: segment loads (i386 TLS through set_thread_area) and selector reads; every

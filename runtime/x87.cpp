@@ -244,8 +244,12 @@ uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uin
     x.fcs = x.fds = 0;
   } else if (!(flags & ir::kX87Control)) {
     x.fip = pc;
-    x.fop = static_cast<uint16_t>(((opcode & 7u) << 8) | ir::X87GuestModrm(imm));
-    if (memory) x.fdp = ea;
+    // As the host (FOP deprecation, CPUID.7.0:EBX.FDP_EXCPTN_ONLY): FOP and FDP change only for
+    // an instruction that leaves an unmasked exception pending; FNSTENV/FNSAVE store them as-is.
+    if (x.fsw & 0x80) {
+      x.fop = static_cast<uint16_t>(((opcode & 7u) << 8) | ir::X87GuestModrm(imm));
+      if (memory) x.fdp = ea;
+    }
   }
   return out;
 }

@@ -188,6 +188,7 @@ const TranslatorTable& Translators() {
     RegisterSsse3(t);
     RegisterSse4(t);  // after sse_move.cpp: replaces PEXTRW with the form that also stores
     RegisterBmi(t);
+    RegisterLegacy(t);
     return t;
   }();
   return table;

@@ -145,9 +145,10 @@ void TranslateFarReturn(Context& c);
 bool TranslateSegmentPushPop(Context& c);
 // MOV to/from CRn/DRn; false for other MOV forms.
 bool TranslateMovSpecial(Context& c);
-void RegisterSsse3(TranslatorTable& t);  // ssse3.cpp: SSE3 and SSSE3 (XMM forms)
-void RegisterSse4(TranslatorTable& t);   // sse4.cpp: SSE4.1, SSE4.2 vector and string ops
-void RegisterBmi(TranslatorTable& t);    // bmi.cpp: BMI1, BMI2, ADX, MOVBE, CRC32
+void RegisterSsse3(TranslatorTable& t);   // ssse3.cpp: SSE3 and SSSE3 (XMM forms)
+void RegisterSse4(TranslatorTable& t);    // sse4.cpp: SSE4.1, SSE4.2 vector and string ops
+void RegisterBmi(TranslatorTable& t);     // bmi.cpp: BMI1, BMI2, ADX, MOVBE, CRC32
+void RegisterLegacy(TranslatorTable& t);  // legacy.cpp: AAA..AAD (BCD), SALC, ARPL (not 64-bit)
 // The SSE2 forms (map 0F) of the MOVSD/CMPSD mnemonics, which string.cpp dispatches to.
 void TranslateSseMovsd(Context& c);
 void TranslateSseCmpsd(Context& c);

@@ -64,8 +64,16 @@ void InsOuts(Context& c) {
 
 // --- segment registers ---------------------------------------------------------------------------
 
-// PUSH Sreg pushes the selector zero-extended to the operand size.
-void PushSegment(Context& c) { c.Push(c.ir.ZExt(c.OperandType(), c.Read(0))); }
+// PUSH Sreg moves SP by the operand size but, as recent Intel processors do (SDM PUSH; the
+// host, measured), writes only the 16-bit selector, leaving the rest of the slot unchanged.
+void PushSegment(Context& c) {
+  Type st = c.StackType();
+  Value selector = c.Read(0);
+  Value sp = c.ir.GetReg(st, kRsp);
+  Value new_sp = c.ir.Sub(sp, c.Const(st, ir::BitWidth(c.OperandType()) / 8));
+  c.Store(c.Linear(ZYDIS_REGISTER_SS, new_sp), selector);
+  c.ir.SetReg(kRsp, new_sp);
+}
 
 // POP Sreg: the descriptor is loaded before RSP moves, so a faulting load leaves RSP unchanged.
 void PopSegment(Context& c) {

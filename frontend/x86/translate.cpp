@@ -51,6 +51,18 @@ uint32_t FpuUnavailable(const ZydisDecodedInstruction& d, uint32_t mode) {
   }
 }
 
+// True when the instruction writes memory through a CS override: #GP(0) in protected mode, where
+// code segments are never writable (SDM Vol. 3A 3.4.5.1).
+bool WritesThroughCs(const Insn& insn) {
+  for (unsigned i = 0; i < insn.d.operand_count; ++i) {
+    const ZydisDecodedOperand& op = insn.ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+        op.mem.segment == ZYDIS_REGISTER_CS && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const TranslateOptions& opts,
@@ -98,6 +110,10 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
         emitter.Exit(ir::ExitReason::kException, pc, vector);
         break;
       }
+    }
+    if (setup.bits != 64 && !(mode & kModeReal) && WritesThroughCs(insn)) {
+      emitter.Exit(ir::ExitReason::kException, pc, ir::kGeneralProtection, 0);
+      break;
     }
     Translator fn = Translators().Find(insn.d.mnemonic);
     if (fn == nullptr) {

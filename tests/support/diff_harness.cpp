@@ -10,6 +10,8 @@
 #include <cstring>
 #include <deque>
 
+#include "frontend/x86/translate.h"
+
 namespace doppel::test {
 
 namespace {
@@ -20,13 +22,18 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
-const ZydisDecoder& Decoder() {
-  static ZydisDecoder decoder = [] {
+const ZydisDecoder& Decoder(unsigned bits) {
+  static ZydisDecoder decoder64 = [] {
     ZydisDecoder d;
     ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     return d;
   }();
-  return decoder;
+  static ZydisDecoder decoder32 = [] {
+    ZydisDecoder d;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
+    return d;
+  }();
+  return bits == 32 ? decoder32 : decoder64;
 }
 
 bool IsShiftOrRotate(ZydisMnemonic m) {
@@ -78,10 +85,10 @@ FlagEffect EffectOf(const ZydisDecodedInstruction& d, const ZydisDecodedOperand*
 
 }  // namespace
 
-FlagEffect FlagEffectOf(const uint8_t* bytes, size_t size) {
+FlagEffect FlagEffectOf(const uint8_t* bytes, size_t size, unsigned bits) {
   ZydisDecodedInstruction d;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&Decoder(), bytes, size, &d, ops))) return {};
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&Decoder(bits), bytes, size, &d, ops))) return {};
   FlagEffect e = EffectOf(d, ops);
   e.length = d.length;
   return e;
@@ -93,9 +100,11 @@ uint32_t ApplyFlagEffect(const FlagEffect& e, uint32_t undefined_before) {
   return (undefined_before & ~e.defined) | e.undefined;
 }
 
-std::string DisassembleOne(const uint8_t* bytes, size_t size, uint64_t pc) {
+std::string DisassembleOne(const uint8_t* bytes, size_t size, uint64_t pc, unsigned bits) {
   ZydisDisassembledInstruction insn;
-  if (!ZYAN_SUCCESS(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, pc, bytes, size, &insn))) {
+  ZydisMachineMode mode =
+      bits == 32 ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32 : ZYDIS_MACHINE_MODE_LONG_64;
+  if (!ZYAN_SUCCESS(ZydisDisassembleIntel(mode, pc, bytes, size, &insn))) {
     return "(bad)";
   }
   return insn.text;
@@ -117,7 +126,7 @@ uint32_t SequenceInfo::UndefinedAt(uint64_t pc) const {
   return all;
 }
 
-SequenceInfo AnalyzeSequence(const std::vector<uint8_t>& code, uint64_t base) {
+SequenceInfo AnalyzeSequence(const std::vector<uint8_t>& code, uint64_t base, unsigned bits) {
   SequenceInfo info;
   const uint64_t end = base + code.size();
   struct Node {
@@ -132,12 +141,13 @@ SequenceInfo AnalyzeSequence(const std::vector<uint8_t>& code, uint64_t base) {
     ZydisDecodedInstruction d;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     uint64_t pc = base + off;
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&Decoder(), &code[off], code.size() - off, &d, ops))) {
+    if (!ZYAN_SUCCESS(
+            ZydisDecoderDecodeFull(&Decoder(bits), &code[off], code.size() - off, &d, ops))) {
       info.error = "undecodable bytes at " + Hex(pc);
       return info;
     }
     info.addrs.push_back(pc);
-    info.text.push_back(DisassembleOne(&code[off], d.length, pc));
+    info.text.push_back(DisassembleOne(&code[off], d.length, pc, bits));
     Node n;
     n.effect = EffectOf(d, ops);
     uint64_t next = pc + d.length;
@@ -233,10 +243,12 @@ std::set<std::string>& DiffHarness::Untranslated() {
   return s;
 }
 
-DiffHarness::DiffHarness(Engine engine) : engine_(engine) {
+DiffHarness::DiffHarness(Engine engine, unsigned bits) : engine_(engine), bits_(bits) {
   NativeRunner::Get();
   MachineConfig cfg;
   cfg.engine = engine;
+  // Process-style i386: flat CS 0x23 and data 0x2b, as the native side runs under Linux.
+  if (bits == 32) cfg.mode = frontend::kMode32;
   cfg.code_cache_bytes = 8u << 20;
   machine_ = std::make_unique<Machine>(cfg);
   std::string err;
@@ -256,11 +268,11 @@ DiffHarness::~DiffHarness() {
 
 void DiffHarness::SetCode(const std::vector<uint8_t>& code) {
   code_ = code;
-  end_ = NativeRunner::Get().SetCode(code);
-  info_ = AnalyzeSequence(code, kCodeAddr);
+  end_ = NativeRunner::Get().SetCode(code, bits_);
+  info_ = AnalyzeSequence(code, kCodeAddr, bits_);
   std::vector<uint8_t> image(kCodeSize, 0xCC);
   memcpy(image.data(), code.data(), code.size());
-  std::vector<uint8_t> epi = NativeRunner::Epilogue(end_);
+  std::vector<uint8_t> epi = NativeRunner::Epilogue(end_, bits_);
   memcpy(image.data() + code.size(), epi.data(), epi.size());
   machine_->WriteMemory(kCodeAddr, image.data(), image.size());
   machine_->FlushCodeCache();
@@ -278,6 +290,7 @@ void ApplyPatches(const std::vector<MemPatch>& patches, std::vector<uint8_t>& da
 
 const char* kRegNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+const char* kRegNames32[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
 
 // The x87 words, tags and the registers in use; "" when equal.
 std::string X87Differences(const X87Snapshot& n, const X87State& d) {
@@ -324,8 +337,13 @@ std::string DescribeDoppel(const RunResult& r, uint64_t rip) {
 
 }  // namespace
 
-std::string DiffHarness::RunCase(const CaseInput& in) {
+std::string DiffHarness::RunCase(const CaseInput& case_in) {
   const std::vector<uint8_t>& initial = InitialData();
+  // 32-bit code: EAX..EDI zero-extended on both sides (R8..R15 only exist for the 64-bit side).
+  const unsigned n_gprs = bits_ == 32 ? 8 : 16, n_xmms = bits_ == 32 ? 8 : 16;
+  const uint64_t gpr_mask = bits_ == 32 ? 0xffffffffull : ~0ull;
+  CaseInput in = case_in;
+  for (unsigned i = 0; i < n_gprs; i++) in.regs.gpr[i] &= gpr_mask;
   // Native side.
   std::vector<uint8_t> native_data = initial;
   ApplyPatches(in.mem, native_data);
@@ -371,20 +389,22 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
         "  end: native " + DescribeNative(nat) + ", doppel " + DescribeDoppel(r, cpu.rip) + "\n";
     if (r.reason == StopReason::kException && r.vector == 6 && cpu.rip >= kCodeAddr &&
         cpu.rip < end_) {
-      std::string text = DisassembleOne(&code_[cpu.rip - kCodeAddr], end_ - cpu.rip, cpu.rip);
+      std::string text =
+          DisassembleOne(&code_[cpu.rip - kCodeAddr], end_ - cpu.rip, cpu.rip, bits_);
       diff += "  doppel raised #UD on `" + text + "` (untranslated?)\n";
       if (!nat.faulted || nat.regs.rip != cpu.rip) Untranslated().insert(text);
     }
   }
-  for (int i = 0; i < 16; i++) {
-    if (nat.regs.gpr[i] != cpu.gpr[i]) {
+  for (unsigned i = 0; i < n_gprs; i++) {
+    if ((nat.regs.gpr[i] ^ cpu.gpr[i]) & gpr_mask) {
       char line[128];
       snprintf(line, sizeof line, "  %-4s native 0x%016" PRIx64 "  doppel 0x%016" PRIx64 "\n",
-               kRegNames[i], nat.regs.gpr[i], cpu.gpr[i]);
+               bits_ == 32 ? kRegNames32[i] : kRegNames[i], nat.regs.gpr[i] & gpr_mask,
+               cpu.gpr[i] & gpr_mask);
       diff += line;
     }
   }
-  for (int i = 0; i < 16; i++) {
+  for (unsigned i = 0; i < n_xmms; i++) {
     if (memcmp(nat.regs.xmm[i], cpu.xmm[i], 16) == 0) continue;
     uint64_t n[2], d[2];
     memcpy(n, nat.regs.xmm[i], 16);
@@ -399,7 +419,8 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
   if (nat.regs.mxcsr != cpu.mxcsr) {
     diff += "  mxcsr native " + Hex(nat.regs.mxcsr) + "  doppel " + Hex(cpu.mxcsr) + "\n";
   }
-  uint64_t mask = kComparedFlags & ~static_cast<uint64_t>(info_.UndefinedAt(stop_pc));
+  uint64_t mask = kComparedFlags;
+  if (!compare_undefined_flags) mask &= ~static_cast<uint64_t>(info_.UndefinedAt(stop_pc));
   if ((nat.regs.rflags ^ cpu.rflags) & mask) {
     diff += "  rflags native " + Hex(nat.regs.rflags & kComparedFlags) + " (" +
             FlagNames(nat.regs.rflags) + ")  doppel " + Hex(cpu.rflags & kComparedFlags) + " (" +
@@ -425,13 +446,13 @@ std::string DiffHarness::RunCase(const CaseInput& in) {
       std::string("[") + EngineName(engine_) + "] mismatch\n  code:\n" + info_.Listing();
   if (!info_.error.empty()) report += "  HARNESS/GENERATOR ERROR: " + info_.error;
   report += "  inputs:";
-  for (int i = 0; i < 16; i++) {
-    report +=
-        (i % 4 == 0 ? "\n    " : "  ") + std::string(kRegNames[i]) + "=" + Hex(in.regs.gpr[i]);
+  for (unsigned i = 0; i < n_gprs; i++) {
+    report += (i % 4 == 0 ? "\n    " : "  ") +
+              std::string(bits_ == 32 ? kRegNames32[i] : kRegNames[i]) + "=" + Hex(in.regs.gpr[i]);
   }
   report += "\n    rflags=" + Hex(in.regs.rflags & kComparedFlags) + " (" +
             FlagNames(in.regs.rflags & kComparedFlags) + ")\n";
-  for (int i = 0; i < 16; i++) {
+  for (unsigned i = 0; i < n_xmms; i++) {
     uint64_t x[2];
     memcpy(x, in.regs.xmm[i], 16);
     if (x[0] || x[1])

@@ -36,7 +36,8 @@ struct FlagEffect {
   bool no_effect = false;    // immediate count that masks to 0
   unsigned length = 0;       // instruction length; 0 when undecodable
 };
-FlagEffect FlagEffectOf(const uint8_t* bytes, size_t size);
+// `bits` is the code size (64 or 32) here and below.
+FlagEffect FlagEffectOf(const uint8_t* bytes, size_t size, unsigned bits = 64);
 // Undefined flags after the instruction given those before it.
 uint32_t ApplyFlagEffect(const FlagEffect& e, uint32_t undefined_before);
 
@@ -50,12 +51,15 @@ struct SequenceInfo {
   std::string Listing() const;
   uint32_t UndefinedAt(uint64_t pc) const;
 };
-SequenceInfo AnalyzeSequence(const std::vector<uint8_t>& code, uint64_t base);
-std::string DisassembleOne(const uint8_t* bytes, size_t size, uint64_t pc);
+SequenceInfo AnalyzeSequence(const std::vector<uint8_t>& code, uint64_t base, unsigned bits = 64);
+std::string DisassembleOne(const uint8_t* bytes, size_t size, uint64_t pc, unsigned bits = 64);
 
 class DiffHarness {
  public:
-  explicit DiffHarness(Engine engine);
+  // `bits` 32: the sequences are 32-bit code, run natively in compatibility mode and in doppel
+  // with MachineConfig::mode kMode32; EAX..EDI (inputs zero-extended), XMM0..7 and the rest are
+  // compared.
+  explicit DiffHarness(Engine engine, unsigned bits = 64);
   ~DiffHarness();
 
   // Installs a new sequence natively and in doppel (the old translations are flushed).
@@ -72,6 +76,10 @@ class DiffHarness {
   const SequenceInfo& info() const { return info_; }
   Engine engine() const { return engine_; }
 
+  // Compares the status flags Zydis calls undefined too: for instructions whose undefined flags
+  // doppel reproduces as the host sets them.
+  bool compare_undefined_flags = false;
+
   // Self-test hook: applied to the native result before comparing.
   std::function<void(NativeResult&, std::vector<uint8_t>&)> corrupt_native;
 
@@ -81,6 +89,7 @@ class DiffHarness {
 
  private:
   Engine engine_;
+  unsigned bits_;
   std::unique_ptr<Machine> machine_;
   std::vector<uint8_t> code_;
   SequenceInfo info_;

@@ -35,6 +35,12 @@ constexpr uint64_t kInMxcsr = kStateAddr + 0x500;
 constexpr uint64_t kOutMxcsr = kStateAddr + 0x504;
 constexpr uint64_t kHostMxcsr = kStateAddr + 0x508;
 constexpr uint64_t kOutX87 = kStateAddr + 0x280;  // FNSAVE image at the end (108 bytes)
+// Far pointers (m16:32) for the mode switches of 32-bit runs: into the guest code at CS 0x23,
+// and from the 32-bit epilogue back to the exit stub at CS 0x33.
+constexpr uint64_t kFarToGuest32 = kStateAddr + 0x210;
+constexpr uint64_t kFarToExit64 = kStateAddr + 0x218;
+// Linux x86-64's flat user selectors (arch/x86/include/asm/segment.h).
+constexpr uint16_t kUser32Cs = 0x23, kUserDs = 0x2b, kUserCs = 0x33;
 
 using EntryFn = void (*)();
 constexpr unsigned kRspIndex = 4;
@@ -42,6 +48,7 @@ constexpr unsigned kRspIndex = 4;
 // Signal state: the handler runs on the alternate stack (the guest RSP points into guest data).
 sigjmp_buf g_jmp;
 volatile sig_atomic_t g_in_guest = 0;
+volatile sig_atomic_t g_guest32 = 0;  // the running guest is 32-bit code
 NativeResult g_fault;
 
 void* MapFixed(uint64_t addr, uint64_t size, int prot) {
@@ -90,6 +97,12 @@ void OnSignal(int signo, siginfo_t* info, void* ucv) {
   }
   // SIGFPE stands for #DE, #MF or #XM: the trap number tells which.
   if (signo == SIGFPE) g_fault.vector = static_cast<uint32_t>(g[REG_TRAPNO]);
+  if (g_guest32) {
+    // Compatibility mode has more vectors behind SIGSEGV (#BR, #OF, #NP, ...): the kernel's trap
+    // number names them all. EAX..EDI are what 32-bit code sees; the upper halves are undefined.
+    g_fault.vector = static_cast<uint32_t>(g[REG_TRAPNO]);
+    for (int i = 0; i < 8; i++) g_fault.regs.gpr[i] &= 0xffffffffu;
+  }
   if (uc->uc_mcontext.fpregs) {
     const auto* fx = uc->uc_mcontext.fpregs;  // FXSAVE layout: registers in stack order
     g_fault.x87.fcw = fx->cwd;
@@ -128,10 +141,12 @@ class AbortOnError : public asmjit::ErrorHandler {
 }  // namespace
 
 std::vector<uint8_t> AssembleAt(uint64_t base,
-                                const std::function<void(asmjit::x86::Assembler&)>& body) {
+                                const std::function<void(asmjit::x86::Assembler&)>& body,
+                                unsigned bits) {
   static AbortOnError on_error;
   asmjit::CodeHolder code;
-  code.init(asmjit::Environment::host(), base);
+  code.init(bits == 32 ? asmjit::Environment(asmjit::Arch::kX86) : asmjit::Environment::host(),
+            base);
   code.setErrorHandler(&on_error);
   x86::Assembler a(&code);
   body(a);
@@ -157,13 +172,21 @@ NativeRunner::NativeRunner() {
   MapFixed(kUnmappedAddr, kPage, PROT_NONE);
   MapFixed(kTrampAddr, kPage, PROT_READ | PROT_WRITE | PROT_EXEC);
 
-  size_t entry_size = 0;
-  std::vector<uint8_t> tramp = AssembleAt(kTrampAddr, [&](x86::Assembler& a) {
+  size_t entry_size = 0, entry32_offset = 0;
+  // Entry: save the host's callee-saved state, load the guest's, jump to the guest code (for
+  // 32-bit code: with DS/ES loaded with the flat data selector, through a far jump to CS 0x23).
+  auto entry = [](x86::Assembler& a, bool guest32) {
     for (const auto& r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a.push(r);
     a.mov(x86::qword_ptr_abs(kHostRsp), x86::rsp);
     a.stmxcsr(x86::dword_ptr_abs(kHostMxcsr));
     for (unsigned i = 0; i < 16; i++) a.movups(x86::xmm(i), x86::xmmword_ptr_abs(kInXmm + 16 * i));
     a.ldmxcsr(x86::dword_ptr_abs(kInMxcsr));
+    if (guest32) {
+      // 64-bit code ignores DS/ES (Linux leaves them null); compatibility mode needs them.
+      a.mov(x86::eax, kUserDs);
+      a.mov(x86::ds, x86::ax);
+      a.mov(x86::es, x86::ax);
+    }
     a.push(x86::qword_ptr_abs(kInFlags));
     a.popfq();
     for (unsigned i = 0; i < 16; i++) {
@@ -171,7 +194,18 @@ NativeRunner::NativeRunner() {
     }
     a.mov(x86::rsp, x86::qword_ptr_abs(kInRegs + 8 * kRspIndex));
     a.fninit();  // the x87 starts from the FNINIT state, as doppel's does
-    a.jmp(asmjit::Imm(static_cast<int64_t>(kCodeAddr)));
+    if (guest32) {
+      // jmp far [m16:32] (FF /5 without REX.W); the stack is untouched, so the guest's is exact.
+      a.db(0xFF);
+      a.db(0x2C);
+      a.db(0x25);
+      a.dd(static_cast<uint32_t>(kFarToGuest32));
+    } else {
+      a.jmp(asmjit::Imm(static_cast<int64_t>(kCodeAddr)));
+    }
+  };
+  std::vector<uint8_t> tramp = AssembleAt(kTrampAddr, [&](x86::Assembler& a) {
+    entry(a, false);
     // Exit stub: back on the host stack, capture RFLAGS, clear DF as the ABI wants, return.
     a.align(asmjit::AlignMode::kCode, 16);
     entry_size = a.offset();
@@ -188,16 +222,28 @@ NativeRunner::NativeRunner() {
     a.cld();
     for (const auto& r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a.pop(r);
     a.ret();
+    a.align(asmjit::AlignMode::kCode, 16);
+    entry32_offset = a.offset();
+    entry(a, true);
   });
   if (tramp.size() > 0x800) abort();
   memcpy(reinterpret_cast<void*>(kTrampAddr), tramp.data(), tramp.size());
   *reinterpret_cast<uint64_t*>(kExitStubSlot) = kTrampAddr + entry_size;
+  entry32_ = kTrampAddr + entry32_offset;
+  auto far_pointer = [](uint64_t at, uint64_t offset, uint16_t selector) {
+    uint32_t offset32 = static_cast<uint32_t>(offset);
+    memcpy(reinterpret_cast<void*>(at), &offset32, 4);
+    memcpy(reinterpret_cast<void*>(at + 4), &selector, 2);
+  };
+  far_pointer(kFarToGuest32, kCodeAddr, kUser32Cs);
+  far_pointer(kFarToExit64, kTrampAddr + entry_size, kUserCs);
   InstallHandlers();
 }
 
-uint64_t NativeRunner::SetCode(const std::vector<uint8_t>& code) {
+uint64_t NativeRunner::SetCode(const std::vector<uint8_t>& code, unsigned bits) {
   end_ = kCodeAddr + code.size();
-  std::vector<uint8_t> epi = Epilogue(end_);
+  bits_ = bits;
+  std::vector<uint8_t> epi = Epilogue(end_, bits);
   if (code.size() + epi.size() > kCodeSize) {
     fprintf(stderr, "native_runner: code too large (%zu bytes)\n", code.size());
     abort();
@@ -208,8 +254,20 @@ uint64_t NativeRunner::SetCode(const std::vector<uint8_t>& code) {
   return end_;
 }
 
-// Stores the GPRs with moves only (no flag changes), then leaves through the exit stub.
-std::vector<uint8_t> NativeRunner::Epilogue(uint64_t end) {
+// Stores the GPRs with moves only (no flag changes), then leaves through the exit stub (32-bit
+// code: through a far jump to CS 0x33, which switches the thread back to 64-bit mode).
+std::vector<uint8_t> NativeRunner::Epilogue(uint64_t end, unsigned bits) {
+  if (bits == 32) {
+    return AssembleAt(
+        end,
+        [&](x86::Assembler& a) {
+          for (unsigned i = 0; i < 8; i++) a.mov(x86::dword_ptr_abs(kOutRegs + 8 * i), x86::gpd(i));
+          a.db(0xFF);  // jmp far [m16:32]
+          a.db(0x2D);
+          a.dd(static_cast<uint32_t>(kFarToExit64));
+        },
+        32);
+  }
   return AssembleAt(end, [&](x86::Assembler& a) {
     for (unsigned i = 0; i < 16; i++) a.mov(x86::qword_ptr_abs(kOutRegs + 8 * i), x86::gpq(i));
     a.jmp(x86::qword_ptr_abs(kExitStubSlot));
@@ -220,6 +278,7 @@ NativeResult NativeRunner::Run(const RegState& in, uint8_t* data) {
   auto* in_regs = reinterpret_cast<uint64_t*>(kInRegs);
   auto* out_regs = reinterpret_cast<uint64_t*>(kOutRegs);
   for (int i = 0; i < 16; i++) in_regs[i] = in.gpr[i];
+  for (int i = 0; i < 16; i++) out_regs[i] = 0;  // 32-bit epilogues store the low halves only
   memcpy(reinterpret_cast<void*>(kInXmm), in.xmm, sizeof in.xmm);
   *reinterpret_cast<uint32_t*>(kInMxcsr) = in.mxcsr;
   *reinterpret_cast<uint64_t*>(kInFlags) = (in.rflags & kComparedFlags) | 0x2;
@@ -229,8 +288,9 @@ NativeResult NativeRunner::Run(const RegState& in, uint8_t* data) {
   NativeResult result;
   if (sigsetjmp(g_jmp, 1) == 0) {
     g_in_guest = 1;
+    g_guest32 = bits_ == 32;
     asm volatile("" ::: "memory");
-    reinterpret_cast<EntryFn>(kTrampAddr)();
+    reinterpret_cast<EntryFn>(bits_ == 32 ? entry32_ : kTrampAddr)();
     asm volatile("" ::: "memory");
     g_in_guest = 0;
     for (int i = 0; i < 16; i++) result.regs.gpr[i] = out_regs[i];
@@ -242,6 +302,12 @@ NativeResult NativeRunner::Run(const RegState& in, uint8_t* data) {
   } else {
     result = g_fault;
   }
+  if (bits_ == 32) {
+    // Back to the null DS/ES 64-bit Linux processes run with.
+    uint32_t null_selector = 0;
+    asm volatile("mov %0, %%ds\n\tmov %0, %%es" : : "r"(null_selector));
+  }
+  g_guest32 = 0;
   memcpy(data, reinterpret_cast<void*>(kDataAddr), kDataSize);
   return result;
 }

@@ -11,7 +11,8 @@
 namespace doppel::test {
 
 // Guest layout, identical natively and in doppel. All addresses are below 2 GiB so the code can
-// reach the data with disp32 absolute and RIP-relative operands.
+// reach the data with disp32 absolute and RIP-relative operands, and so 32-bit code (run natively
+// in compatibility mode) sees the same layout.
 constexpr uint64_t kDataAddr = 0x10000000;
 constexpr uint64_t kDataSize = 0x4000;
 constexpr uint64_t kStackInit = kDataAddr + kDataSize / 2;
@@ -60,21 +61,28 @@ class NativeRunner {
   static NativeRunner& Get();
 
   // Copies the sequence to kCodeAddr followed by the epilogue; returns END (= kCodeAddr + size).
-  uint64_t SetCode(const std::vector<uint8_t>& code);
+  // `bits` 32 runs the sequence as 32-bit code: the host thread far-jumps into compatibility
+  // mode (Linux's __USER32_CS 0x23, with DS/ES/SS the flat __USER_DS 0x2b) and back to 0x33.
+  uint64_t SetCode(const std::vector<uint8_t>& code, unsigned bits = 64);
   // The epilogue bytes placed at `end` (doppel gets the same bytes, though it stops before them).
-  static std::vector<uint8_t> Epilogue(uint64_t end);
+  static std::vector<uint8_t> Epilogue(uint64_t end, unsigned bits = 64);
   // Copies `data` (kDataSize bytes) into the data region, runs from kCodeAddr with `in` (RIP
   // ignored; only CF PF AF ZF SF OF DF of rflags are used) and copies the region back to `data`.
+  // 32-bit runs: the upper halves of RAX..RDI after the run are zero (only EAX..EDI are kept).
   NativeResult Run(const RegState& in, uint8_t* data);
 
  private:
   NativeRunner();
   uint64_t end_ = 0;
+  unsigned bits_ = 64;
+  uint64_t entry32_ = 0;
 };
 
-// Assembles `body` for the host at `base` and returns the relocated bytes.
+// Assembles `body` for the host (or, with bits 32, for IA-32) at `base` and returns the
+// relocated bytes.
 std::vector<uint8_t> AssembleAt(uint64_t base,
-                                const std::function<void(asmjit::x86::Assembler&)>& body);
+                                const std::function<void(asmjit::x86::Assembler&)>& body,
+                                unsigned bits = 64);
 
 // Names the set status flags and DF, e.g. "CF ZF DF".
 std::string FlagNames(uint64_t rflags);

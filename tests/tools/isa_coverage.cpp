@@ -1,6 +1,7 @@
 // tests/tools/isa_coverage.cpp: the ISA coverage report (make isa-coverage): every mnemonic Zydis
-// decodes from the legacy opcode maps and VEX-encoded GPR (BMI) forms, grouped by Zydis ISA set,
-// against the mnemonics frontend::Translators() has a translator for.
+// decodes from the legacy opcode maps (and the one-byte map in 32-bit mode) and VEX-encoded GPR
+// (BMI) forms, grouped by Zydis ISA set, against the mnemonics frontend::Translators() has a
+// translator for.
 #include <Zydis/Zydis.h>
 
 #include <cstdio>
@@ -46,6 +47,23 @@ int main() {
             Decode(dec, b, sets);
           }
         }
+      }
+    }
+  }
+  // The one-byte map again in 32-bit mode, where 06/07/0E/16/17/1E/1F (segment push/pop),
+  // 27/2F/37/3F/D4/D5 (BCD), 60/61 (PUSHA/POPA), 62 (BOUND), 63 (ARPL), CE (INTO) and D6 (SALC)
+  // exist.
+  ZydisDecoder dec32;
+  ZydisDecoderInit(&dec32, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  for (int prefix : {-1, 0x66}) {
+    for (unsigned op = 0; op < 256; ++op) {
+      for (unsigned modrm = 0; modrm < 256; ++modrm) {
+        std::vector<uint8_t> b(11, 0);  // zeros for disp/imm
+        size_t n = 0;
+        if (prefix >= 0) b[n++] = static_cast<uint8_t>(prefix);
+        b[n++] = static_cast<uint8_t>(op);
+        b[n] = static_cast<uint8_t>(modrm);
+        Decode(dec32, b, sets);
       }
     }
   }
