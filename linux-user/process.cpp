@@ -149,8 +149,11 @@ bool BuildInitialStack(Process& p, const std::vector<std::string>& argv,
       AT_EGID,    getegid(),        AT_SECURE,
       0,          AT_RANDOM,        random_addr,
       AT_EXECFN,  execfn,           AT_PLATFORM,
-      platform,   AT_NULL,          0,
+      platform,
   };
+  if (info.vdso) auxv.insert(auxv.end(), {AT_SYSINFO_EHDR, info.vdso});
+  if (info.sysinfo) auxv.insert(auxv.end(), {AT_SYSINFO, info.sysinfo});
+  auxv.insert(auxv.end(), {AT_NULL, 0});
   std::vector<uint64_t> table;
   table.push_back(argv.size());
   table.insert(table.end(), argv_ptrs.begin(), argv_ptrs.end());

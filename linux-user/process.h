@@ -43,6 +43,7 @@ class Process {
   const ProcessOptions& options() const { return options_; }
   // An i386 (ELF32) guest: 4-byte words on its stack, int 0x80 system calls, memory below 4 GiB.
   bool is32 = false;
+  uint64_t vdso_base = 0;  // the [vdso] mapping (linux-user/vdso.h), 0 if none
 
   // Guest memory as a system call sees it: -EFAULT-style false unless every byte is mapped
   // with the needed permission.
@@ -119,6 +120,8 @@ struct StartInfo {
   uint64_t interp_base = 0;  // AT_BASE, 0 without an interpreter
   uint64_t hwcap = 0;
   std::string execfn;
+  uint64_t vdso = 0;     // AT_SYSINFO_EHDR, 0 without a vDSO
+  uint64_t sysinfo = 0;  // i386 AT_SYSINFO: __kernel_vsyscall
 };
 bool BuildInitialStack(Process& p, const std::vector<std::string>& argv,
                        const std::vector<std::string>& envp, const StartInfo& info, bool exec_stack,

@@ -22,6 +22,7 @@
 #include "linux-user/signals.h"
 #include "linux-user/strace.h"
 #include "linux-user/syscalls.h"
+#include "linux-user/vdso.h"
 
 extern char** environ;
 
@@ -276,6 +277,9 @@ int RunProgram(const RunOptions& o) {
   info.interp_base = exe.interp.empty() ? 0 : interp.bias;
   info.hwcap = hwcap;
   info.execfn = path;
+  p.vdso_base = MapVdso(p);
+  info.vdso = p.vdso_base;
+  if (p.vdso_base && p.is32) info.sysinfo = p.vdso_base + VdsoSymbol(true, "__kernel_vsyscall");
   uint64_t rsp = 0;
   std::string error;
   if (!BuildInitialStack(p, argv, GuestEnvironment(o), info, exe.exec_stack, &rsp, &error)) {

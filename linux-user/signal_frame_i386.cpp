@@ -6,6 +6,7 @@
 
 #include "linux-user/process.h"
 #include "linux-user/signals.h"
+#include "linux-user/vdso.h"
 
 namespace doppel::linux_user {
 namespace {
@@ -78,6 +79,13 @@ struct RtSigframe32 {
 };
 
 constexpr uint32_t kSigreturn = 119, kRtSigreturn = 173;
+
+// Without SA_RESTORER the handler returns into the vDSO's trampoline, as on Linux, or into the
+// frame's own retcode when there is no vDSO.
+uint32_t DefaultRestorer(const Process& p, const char* vdso_symbol, uint32_t retcode) {
+  if (!p.vdso_base) return retcode;
+  return static_cast<uint32_t>(p.vdso_base + VdsoSymbol(true, vdso_symbol));
+}
 
 bool OnAltStack(const Process& p, uint64_t sp) {
   const GuestStack& a = p.thread().altstack;
@@ -183,8 +191,10 @@ bool PushFrameI386(Process& p, int sig, const PendingSignal& s, uint64_t old_mas
     f.uc.sigmask[0] = static_cast<uint32_t>(old_mask);
     f.uc.sigmask[1] = static_cast<uint32_t>(old_mask >> 32);
     f.retcode = SyscallRetcode(kRtSigreturn);
-    f.pretcode = (act.flags & kSaRestorer) ? static_cast<uint32_t>(act.restorer)
-                                           : frame + offsetof(RtSigframe32, retcode);
+    f.pretcode =
+        (act.flags & kSaRestorer)
+            ? static_cast<uint32_t>(act.restorer)
+            : DefaultRestorer(p, "__kernel_rt_sigreturn", frame + offsetof(RtSigframe32, retcode));
     if (!p.Put(sp, f)) return false;
     // Also in registers, for handlers built with regparm(3).
     cpu.gpr[RAX] = static_cast<uint64_t>(sig);
@@ -197,7 +207,8 @@ bool PushFrameI386(Process& p, int sig, const PendingSignal& s, uint64_t old_mas
     f.extramask = static_cast<uint32_t>(old_mask >> 32);
     f.retcode = SyscallRetcode(kSigreturn);
     f.pretcode = (act.flags & kSaRestorer) ? static_cast<uint32_t>(act.restorer)
-                                           : frame + offsetof(Sigframe32, retcode);
+                                           : DefaultRestorer(p, "__kernel_sigreturn",
+                                                             frame + offsetof(Sigframe32, retcode));
     if (!p.Put(sp, f)) return false;
     cpu.gpr[RAX] = static_cast<uint64_t>(sig);
     cpu.gpr[RDX] = cpu.gpr[RCX] = 0;

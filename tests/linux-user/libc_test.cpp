@@ -79,6 +79,13 @@ TEST_P(LibcRun, DynamicFaultsFilesPipesForkExecMmap) {
   Shell("rm -rf " + dir);
 }
 
+// The vDSO (AT_SYSINFO_EHDR): symbols found by walking its dynamic table and called directly,
+// for each ABI, static and dynamic.
+TEST_P(LibcRun, VdsoFoundAndCalled) {
+  for (const char* flags : {"-m64 -static", "-m64", "-m32 -static", "-m32"})
+    ExpectSameAsNative(BuildStatic("vdso", flags));
+}
+
 // i386 glibc: TLS through set_thread_area and a GS load, x87 long doubles, the int 0x80 ABI.
 TEST_P(LibcRun, I386StaticFormattingStringsMallocQsortSetjmp) {
   ExpectSameAsNative(BuildStatic("libc_basics", "-m32 -static"));
