@@ -2,7 +2,10 @@
 // integer vecops (shuffles, horizontal and saturating arithmetic, blends, min/max, extensions,
 // pmovsx/zx, mpsadbw, phminposuw) and of the SSE4.2 string compares (pcmp[ei]str[im]), lane by
 // lane as the Intel SDM describes them.
+#include <immintrin.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include "backend/interp/vector_lanes.h"
@@ -70,9 +73,31 @@ Vec Blend(const Vec& d, const Vec& s, P pick) {
 
 }  // namespace
 
+// RCP/RSQRT approximations: their exact bits differ between CPU models, so the reference is the
+// host's instruction (like the x87, this part of the interpreter needs an x86 host).
+Vec Approximate(VecOp op, const Vec& d, const Vec& s) {
+  __m128 dv, sv;
+  memcpy(&dv, d.b, 16);
+  memcpy(&sv, s.b, 16);
+  __m128 rv;
+  switch (op) {
+    case VecOp::kRcpps: rv = _mm_rcp_ps(sv); break;
+    case VecOp::kRsqrtps: rv = _mm_rsqrt_ps(sv); break;
+    case VecOp::kRcpss: rv = _mm_move_ss(dv, _mm_rcp_ss(sv)); break;
+    default: rv = _mm_move_ss(dv, _mm_rsqrt_ss(sv)); break;
+  }
+  Vec r;
+  memcpy(r.b, &rv, 16);
+  return r;
+}
+
 bool ExtIntOp(VecOp op, const Vec& d, const Vec& s, uint8_t imm, const Vec& mask, Vec* out) {
   Vec r = d;
   switch (op) {
+    case VecOp::kRcpps:
+    case VecOp::kRcpss:
+    case VecOp::kRsqrtps:
+    case VecOp::kRsqrtss: r = Approximate(op, d, s); break;
     // --- SSE3 moves ---
     case VecOp::kMovddup:
       r.Set<u64>(0, s.Get<u64>(0));

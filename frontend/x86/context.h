@@ -134,7 +134,8 @@ void RegisterMisc(TranslatorTable& t);       // misc.cpp: nop, cpuid, rdtsc, hlt
 void RegisterSseMove(TranslatorTable& t);    // sse_move.cpp: movaps..movq, movmsk, mxcsr, fxsave
 void RegisterSseInt(TranslatorTable& t);     // sse_int.cpp: padd..pshufd (SSE2 integer)
 void RegisterSseFp(TranslatorTable& t);      // sse_fp.cpp: addps..cvt*, comis*, ps/pd logic
-void RegisterMmx(TranslatorTable& t);        // mmx.cpp: emms, movntq, pshufw, movq2dq (+ MMX forms)
+void RegisterMmx(
+    TranslatorTable& t);  // mmx.cpp: emms, movntq, pshufw, movq2dq, maskmov, cvt*pi (+ MMX forms)
 void RegisterCmpxchgWide(TranslatorTable& t);  // cmpxchg_wide.cpp: cmpxchg8b, cmpxchg16b
 void RegisterSystem(TranslatorTable& t);  // system.cpp: port I/O, segments, CRs, MSRs, IRET, ...
 // Far forms of JMP/CALL/RET and PUSH/POP of segment registers, dispatched to from control.cpp and

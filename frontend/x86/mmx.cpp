@@ -76,6 +76,63 @@ void Shift(Context& c) {
   Finish(c, MmSlot(c.Op(0)), kT0);
 }
 
+// --- MMX <-> XMM conversions: computed with the SSE2 packed conversion on a scratch copy whose
+// upper half is zero (so only the two real lanes can set MXCSR flags). An MMX register source or
+// destination switches the x87 unit to MMX mode; a memory source does not (SDM CVTPI2PS). ---
+
+// cvtpi2ps xmm, mm/m64: two int32 to floats in the low half of xmm; the high half is kept.
+void Cvtpi2ps(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(VecOp::kCvtdq2ps, kT1, kT1);
+  if (IsMm(c.Op(1))) c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+  c.ir.VOp(VecOp::kMovsd, sse::Slot(c.Op(0)), kT1);
+}
+
+// cvtpi2pd xmm, mm/m64: two int32 to the two doubles of xmm (exact).
+void Cvtpi2pd(Context& c) {
+  SourceTo(c, 1, kT1);
+  if (IsMm(c.Op(1))) c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+  c.ir.VOp(VecOp::kCvtdq2pd, sse::Slot(c.Op(0)), kT1);
+}
+
+// cvt(t)ps2pi mm, xmm/m64: the two low floats to int32 (rounded by MXCSR, or truncated).
+template <VecOp kOp>
+void PsToPi(Context& c) {
+  SourceTo(c, 1, kT1);
+  c.ir.VOp(kOp, kT1, kT1);
+  Finish(c, MmSlot(c.Op(0)), kT1);
+}
+
+// cvt(t)pd2pi mm, xmm/m128: the two doubles to int32 (a 16-byte memory operand is aligned).
+template <VecOp kOp>
+void PdToPi(Context& c) {
+  unsigned src = sse::Source(c, 1, false, kT1);
+  c.ir.VOp(kOp, kT1, src);
+  Finish(c, MmSlot(c.Op(0)), kT1);
+}
+
+// maskmovq mm, mm / maskmovdqu xmm, xmm: the data bytes whose mask byte has its top bit set go to
+// DS:rDI. Done as a read-merge-write of the whole 8/16 bytes, so unlike hardware it also touches
+// (reads and rewrites) the masked-out bytes: a fault there is raised, and an MMIO or concurrently
+// written byte there is rewritten with its old value.
+void MaskMove(Context& c) {
+  const bool mmx = IsMm(c.Op(0));
+  const unsigned data = mmx ? MmSlot(c.Op(0)) : sse::Slot(c.Op(0));
+  const unsigned mask = mmx ? MmSlot(c.Op(1)) : sse::Slot(c.Op(1));
+  const unsigned bytes = mmx ? 8 : 16;
+  Value addr = c.Address(2);
+  c.ir.VLoad(addr, kT0, bytes, false);  // old bytes
+  c.ir.VOp(VecOp::kPxor, kT1, kT1);
+  c.ir.VOp(VecOp::kPcmpgtb, kT1, mask);  // 0xff where the mask byte is negative
+  c.ir.VOp(VecOp::kPandn, kT1, kT0);     // old & ~m
+  c.ir.VOp(VecOp::kPxor, kT0, kT0);
+  c.ir.VOp(VecOp::kPcmpgtb, kT0, mask);
+  c.ir.VOp(VecOp::kPand, kT0, data);  // data & m
+  c.ir.VOp(VecOp::kPor, kT0, kT1);
+  c.ir.VStore(addr, kT0, bytes, false);
+  if (mmx) c.ir.VOp(VecOp::kMmxEnter, 0, 0);
+}
+
 // movd/movq with an MMX operand (the XMM-only forms stay in sse_move.cpp).
 void MoveDq(Context& c) {
   const ZydisDecodedOperand& d = c.Op(0);
@@ -219,6 +276,14 @@ void RegisterMmx(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_MOVQ2DQ, Movq2dq);
   t.Add(ZYDIS_MNEMONIC_MOVDQ2Q, Movdq2q);
   t.Add(ZYDIS_MNEMONIC_PSHUFW, Pshufw);
+  t.Add(ZYDIS_MNEMONIC_MASKMOVQ, MaskMove);
+  t.Add(ZYDIS_MNEMONIC_MASKMOVDQU, MaskMove);
+  t.Add(ZYDIS_MNEMONIC_CVTPI2PS, Cvtpi2ps);
+  t.Add(ZYDIS_MNEMONIC_CVTPI2PD, Cvtpi2pd);
+  t.Add(ZYDIS_MNEMONIC_CVTPS2PI, PsToPi<VecOp::kCvtps2dq>);
+  t.Add(ZYDIS_MNEMONIC_CVTTPS2PI, PsToPi<VecOp::kCvttps2dq>);
+  t.Add(ZYDIS_MNEMONIC_CVTPD2PI, PdToPi<VecOp::kCvtpd2dq>);
+  t.Add(ZYDIS_MNEMONIC_CVTTPD2PI, PdToPi<VecOp::kCvttpd2dq>);
 }
 
 }  // namespace doppel::frontend

@@ -67,6 +67,10 @@ void RegisterSseFp(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_SQRTSS, Binary<VecOp::kSqrtss>);
   t.Add(ZYDIS_MNEMONIC_SQRTSD, Binary<VecOp::kSqrtsd>);
   t.Add(ZYDIS_MNEMONIC_SQRTPS, Binary<VecOp::kSqrtps>);
+  t.Add(ZYDIS_MNEMONIC_RCPPS, Binary<VecOp::kRcpps>);
+  t.Add(ZYDIS_MNEMONIC_RCPSS, Binary<VecOp::kRcpss>);
+  t.Add(ZYDIS_MNEMONIC_RSQRTPS, Binary<VecOp::kRsqrtps>);
+  t.Add(ZYDIS_MNEMONIC_RSQRTSS, Binary<VecOp::kRsqrtss>);
   t.Add(ZYDIS_MNEMONIC_SQRTPD, Binary<VecOp::kSqrtpd>);
   t.Add(ZYDIS_MNEMONIC_CMPSS, Binary<VecOp::kCmpss>);
   // CMPSD is registered by string.cpp, which hands the 0F-map form to TranslateSseCmpsd.

@@ -103,6 +103,66 @@ TEST_P(DiffMmx, ShiftByImmediateAndMoves) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+// cvtpi2ps/cvtpi2pd/cvt(t)ps2pi/cvt(t)pd2pi between MMX and XMM, from registers and memory, with
+// edge values under every MXCSR mode (rounding, DAZ/FTZ, masked and unmasked exceptions).
+TEST_P(DiffMmx, ConversionsWithXmm) {
+  DiffHarness h(GetParam());
+  Rng rng(47);
+  for (Lanes lanes : {Lanes::kInt, Lanes::kF32, Lanes::kF64}) {
+    std::vector<CaseInput> inputs = Inputs(rng, lanes, 16, true);
+    RunAll(
+        h,
+        [](Asm& a) {
+          ClearMm(a);
+          a.movdq2q(x86::mm5, x86::xmm5);
+          a.cvtpi2ps(x86::xmm1, x86::mm5);
+          a.cvtpi2pd(x86::xmm2, x86::mm5);
+          a.cvtpi2ps(x86::xmm3, x86::qword_ptr(x86::r15, 0x40));
+          a.cvtpi2pd(x86::xmm4, x86::qword_ptr(x86::r15, 0x48));
+          a.cvtps2pi(x86::mm0, x86::xmm6);
+          a.cvttps2pi(x86::mm1, x86::xmm7);
+          a.cvtps2pi(x86::mm2, x86::qword_ptr(x86::r15, 0x50));
+          a.cvtpd2pi(x86::mm3, x86::xmm8);
+          a.cvttpd2pi(x86::mm4, x86::xmm9);
+          a.cvttpd2pi(x86::mm6, x86::xmmword_ptr(x86::r15, 0x60));
+        },
+        inputs);
+    // From memory only: the x87 unit stays in x87 mode (no MMX transition).
+    RunAll(
+        h,
+        [](Asm& a) {
+          ClearMm(a);
+          a.cvtpi2ps(x86::xmm3, x86::qword_ptr(x86::r15, 0x40));
+          a.cvtpi2pd(x86::xmm4, x86::qword_ptr(x86::r15, 0x48));
+        },
+        inputs);
+  }
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+// maskmovq / maskmovdqu: byte-masked stores to [rdi] (inside the data area), also 32-bit addressed.
+TEST_P(DiffMmx, MaskedMoves) {
+  DiffHarness h(GetParam());
+  Rng rng(48);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kInt, 16, false);
+  RunAll(
+      h,
+      [](Asm& a) {
+        ClearMm(a);
+        a.lea(x86::rdi, x86::ptr(x86::r15, 0x83));  // unaligned
+        a.maskmovdqu(x86::xmm1, x86::xmm2);
+        a.lea(x86::rdi, x86::ptr(x86::r15, 0x105));
+        a.movdq2q(x86::mm3, x86::xmm3);
+        a.movdq2q(x86::mm4, x86::xmm4);
+        a.maskmovq(x86::mm3, x86::mm4);
+        a.lea(x86::edi, x86::ptr(x86::r15, 0x131));
+        a.db(0x67);  // addr32: [edi]
+        a.maskmovdqu(x86::xmm5, x86::xmm6);
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 TEST_P(DiffMmx, CmpxchgWide) {
   DiffHarness h(GetParam());
   Rng rng(44);

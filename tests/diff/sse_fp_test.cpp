@@ -62,6 +62,17 @@ TEST_P(DiffSseFp, PackedArithmetic) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+// The reciprocal approximations (model-specific bits: the host is the reference), with the same
+// edge-value inputs (zeros, denormals, infinities, NaNs, negatives) as the arithmetic.
+TEST_P(DiffSseFp, ReciprocalApproximations) {
+  DiffHarness h(GetParam());
+  Check(h, {{Inst::kIdRcpps, Lanes::kF32, 16},
+            {Inst::kIdRcpss, Lanes::kF32, 4},
+            {Inst::kIdRsqrtps, Lanes::kF32, 16},
+            {Inst::kIdRsqrtss, Lanes::kF32, 4}});
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 TEST_P(DiffSseFp, ComparePredicates) {
   DiffHarness h(GetParam());
   for (int pred = 0; pred < 8; ++pred) {
