@@ -116,7 +116,9 @@ void Cpuid(CpuState* s) {
       break;
     case 1:
       a = 0x000006f1;                            // family 6
+      b = 8u << 8;                               // CLFLUSH line size: 8 quadwords
       d = (1u << 4) | (1u << 15) |               // TSC, CMOV
+          (1u << 19) |                           // CLFSH
           (1u << 0) | (1u << 8) |                // FPU (x87), CX8
           (1u << 23) |                           // MMX
           (1u << 24) | (1u << 25) | (1u << 26);  // FXSR, SSE, SSE2

@@ -36,6 +36,9 @@ void InvalidOpcode(Context& c) { c.RaiseException(ir::kInvalidOpcode); }
 void Int3(Context& c) { c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc, ir::kBreakpoint); }
 
 // INT1 (ICEBP) raises #DB as a trap, like a hardware debug exception (no gate DPL check).
+// CLFLUSH: caches are not modelled; the line is checked like a one-byte read (#PF, #GP).
+void Clflush(Context& c) { c.Load(Type::kI8, c.Address(0)); }
+
 void Int1(Context& c) { c.ir.Exit(ir::ExitReason::kException, c.insn.next_pc, ir::kDebug); }
 
 // INT n (int 0x80 is the i386 Linux system call): a trap to the runtime with the vector and the
@@ -79,6 +82,7 @@ void RegisterMisc(TranslatorTable& t) {
   }
   t.Add(ZYDIS_MNEMONIC_INT3, Int3);
   t.Add(ZYDIS_MNEMONIC_INT1, Int1);
+  t.Add(ZYDIS_MNEMONIC_CLFLUSH, Clflush);
   t.Add(ZYDIS_MNEMONIC_INT, IntN);
   t.Add(ZYDIS_MNEMONIC_SYSCALL, Syscall);
 }

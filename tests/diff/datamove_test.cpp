@@ -179,6 +179,23 @@ TEST_P(DiffMove, Xlat) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+// CLFLUSH: no architectural effect, but the line is checked like a read (#PF when unmapped).
+TEST_P(DiffMove, Clflush) {
+  DiffHarness h(GetParam());
+  Rng rng(58);
+  RunAll(
+      h,
+      [](Asm& a) {
+        a.clflush(x86::byte_ptr(x86::r15, 0x40));
+        a.mov(x86::eax, 1);
+        a.mov(x86::rbx, kUnmappedAddr);
+        a.clflush(x86::byte_ptr(x86::rbx));
+        a.mov(x86::eax, 2);  // not reached
+      },
+      Inputs(rng, 3));
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 TEST_P(DiffMove, SignExtensions) {
   // cbw cwde cdqe cwd cdq cqo
   DiffHarness h(GetParam());
