@@ -28,6 +28,12 @@ std::string ReadText(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A temporary file name of the running test's own: ctest runs tests in parallel processes.
+std::string TestTemp(const std::string& what) {
+  const testing::TestInfo* t = testing::UnitTest::GetInstance()->current_test_info();
+  return testing::TempDir() + "doppel_" + t->test_suite_name() + "_" + t->name() + "_" + what;
+}
+
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
@@ -106,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(Kernels, BootKernel, testing::ValuesIn(kCases),
 // Runs serial_echo with `input` on stdin (a printf format, or a shell command when it starts
 // with '{'); the transcript goes to *out, stderr to *err.
 int EchoRun(const std::string& input, std::string* out, std::string* err) {
-  std::string base = testing::TempDir() + "doppel_echo";
+  std::string base = TestTemp("echo");
   std::string feed = input[0] == '{' ? input : "printf '" + input + "'";
   ShellResult r = Shell("{ " + feed + " | timeout 20 " + DOPPEL_BINARY + " boot --engine " +
                         AnyEngine() + " -m 64 --serial stdio --kernel " +
@@ -151,7 +157,7 @@ struct BootRun {
   std::string out, err;
 };
 BootRun Boot(const std::string& args) {
-  std::string base = testing::TempDir() + "doppel_boot_run";
+  std::string base = TestTemp("boot");
   // In braces: Shell's own 2>&1 must not undo the redirection of stderr.
   ShellResult r = Shell("{ cd " + KernelSourceDir() + " && timeout 60 " + DOPPEL_BINARY + " boot " +
                         args + " </dev/null >" + base + ".out 2>" + base + ".err; }");
@@ -204,7 +210,7 @@ TEST(BootIcount, InterruptsKernelRetiresTheSameInstructions) {
 
 // --serial file:PATH takes the transcript off stdout; --stats goes to stderr.
 TEST(BootOutput, SerialFileAndStats) {
-  std::string serial = testing::TempDir() + "doppel_boot_hello_file.txt";
+  std::string serial = TestTemp("serial.txt");
   std::string hello = " -m 64 --kernel " + Kernel("hello.elf") +
                       " --append 'console=ttyS0 hello world' --initrd hello-module.txt";
   BootRun r = Boot("--serial file:" + serial + " --stats" + hello);
@@ -227,7 +233,7 @@ std::string PatchedKernel(const std::string& image, const std::string& name,
   std::string bytes = ReadText(Kernel(image));
   std::vector<uint8_t> b(bytes.begin(), bytes.end());
   patch(b);
-  std::string path = testing::TempDir() + "doppel_bad_" + name;
+  std::string path = TestTemp(name);
   WriteText(path, std::string(b.begin(), b.end()));
   return path;
 }
