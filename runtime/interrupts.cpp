@@ -184,6 +184,9 @@ bool DeliverEvent(Machine::Impl& m, uint32_t vector, EventKind kind, uint32_t er
     }
     // Delivery raised a new exception: combine per SDM Table 6-5.
     uint32_t second = s.exception_vector;
+    // CR2 takes the address of every page fault when it is detected, also of one that turns
+    // into a double fault (QEMU and Bochs alike).
+    if (second == ir::kPageFault) s.sys.cr2 = s.fault_addr;
     if (vector == kDoubleFault) return false;  // triple fault
     Class a = ClassOf(vector), b = ClassOf(second);
     bool to_double = (a == Class::kContributory && b == Class::kContributory) ||

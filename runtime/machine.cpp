@@ -436,6 +436,12 @@ void Machine::SetUserDescriptor(unsigned index, uint64_t descriptor) {
 }
 
 const Stats& Machine::stats() const { return impl_->stats; }
+
+uint64_t Machine::InsnsRetired() const {
+  const Impl& m = *impl_;
+  return m.stats.insns_executed +
+         static_cast<uint64_t>(m.budget_at_entry - m.state.budget - m.budget_stolen);
+}
 const MachineConfig& Machine::config() const { return impl_->config; }
 void Machine::FlushCodeCache() { impl_->Flush(); }
 
@@ -547,6 +553,7 @@ RunResult Machine::Run(const RunLimits& limits) {
     uint64_t remaining = limits.max_insns - executed;
     s.budget = static_cast<int64_t>(std::min<uint64_t>(remaining, 1ull << 62));
     int64_t budget_before = s.budget;
+    m.budget_at_entry = budget_before;
     backend::BlockExit exit;
     if (compare) {
       if (!m.ExecuteCompared(tb, &exit, &result.divergence)) return finish(StopReason::kDivergence);
@@ -557,6 +564,7 @@ RunResult Machine::Run(const RunLimits& limits) {
     single_step = false;
     const uint64_t ran = static_cast<uint64_t>(budget_before - s.budget - m.budget_stolen);
     m.budget_stolen = 0;
+    m.budget_at_entry = s.budget;
     executed += ran;
     m.stats.insns_executed += ran;
     m.stats.dispatcher_returns++;

@@ -124,6 +124,9 @@ class Machine {
   void SetUserDescriptor(unsigned index, uint64_t descriptor);
 
   const Stats& stats() const;
+  // Instructions retired so far, counting the blocks of a chained run still in progress (which
+  // stats().insns_executed only adds when the run returns to the dispatcher): the --icount clock.
+  uint64_t InsnsRetired() const;
   std::string FormatStats() const;
   void FlushCodeCache();
   const MachineConfig& config() const;

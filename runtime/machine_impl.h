@@ -42,7 +42,8 @@ struct Machine::Impl {
     uint64_t cs_base = 0, cr3 = 0;
     bool operator==(const TranslationContext&) const = default;
   } context;
-  int64_t budget_stolen = 0;  // budget a helper zeroed to end a chained run early
+  int64_t budget_stolen = 0;    // budget a helper zeroed to end a chained run early
+  int64_t budget_at_entry = 0;  // state.budget when the running chained run began
   // Process mode: the GDT user space sees (flat code/data and the i386 TLS slots).
   std::array<uint64_t, 16> user_gdt{};
 

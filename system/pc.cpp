@@ -30,6 +30,8 @@ constexpr uint64_t kLapicBase = 0xfee00000, kIoapicBase = 0xfec00000;
 constexpr uint32_t kMsrApicBase = 0x1b, kMsrTscDeadline = 0x6e0;
 // Instructions per CPU slice: timers and serial input are looked at between slices.
 constexpr uint64_t kSliceInsns = 20000;
+// Serial input read ahead of the guest, at most.
+constexpr size_t kMaxQueuedInput = 4096;
 
 class HostClock : public devices::Clock {
  public:
@@ -48,7 +50,7 @@ class HostClock : public devices::Clock {
 class InstructionClock : public devices::Clock {
  public:
   explicit InstructionClock(const Machine* m) : m_(m) {}
-  uint64_t NowNs() const override { return m_->stats().insns_executed + skipped_; }
+  uint64_t NowNs() const override { return m_->InsnsRetired() + skipped_; }
   void SkipTo(uint64_t ns) {
     uint64_t now = NowNs();
     if (ns > now) skipped_ += ns - now;
@@ -212,15 +214,29 @@ void Pc::AdvanceTimers() {
   if (d.cmos->NextEventNs() <= now) d.cmos->Advance(now);
 }
 
+bool Pc::FeedUart() {
+  bool fed = false;
+  while (!input_.empty() && dev_->uart->CanReceive()) {
+    dev_->uart->Receive(input_.front());
+    input_.pop_front();
+    fed = true;
+  }
+  return fed;
+}
+
+// Host input is read whether or not the UART has room, so that Ctrl-A X works even when the
+// guest never reads COM1; what the UART cannot take yet waits in input_.
 void Pc::PollInput(uint64_t timeout_ns) {
-  if (!input_open_ || !dev_->uart->CanReceive()) {
+  // Bytes just handed to the UART may have raised its interrupt: no waiting then.
+  if (FeedUart()) timeout_ns = 0;
+  if (!input_open_ || input_.size() >= kMaxQueuedInput) {
     if (timeout_ns) usleep(static_cast<useconds_t>(std::min<uint64_t>(timeout_ns / 1000, 100000)));
     return;
   }
   pollfd p{config_.serial_in_fd, POLLIN, 0};
   int ms = static_cast<int>(std::min<uint64_t>((timeout_ns + 999999) / 1000000, 100));
   if (poll(&p, 1, ms) <= 0) return;
-  uint8_t buf[16];
+  uint8_t buf[256];
   ssize_t n = read(config_.serial_in_fd, buf, sizeof buf);
   if (n <= 0) {
     input_open_ = false;
@@ -236,8 +252,9 @@ void Pc::PollInput(uint64_t timeout_ns) {
       escape_ = true;
       continue;
     }
-    if (dev_->uart->CanReceive()) dev_->uart->Receive(c);
+    input_.push_back(c);
   }
+  FeedUart();
 }
 
 PcExit Pc::Run() {
@@ -245,7 +262,7 @@ PcExit Pc::Run() {
   unsigned slices = 0;
   for (;;) {
     AdvanceTimers();
-    if ((++slices & 15) == 0 || input_open_) PollInput(0);
+    if ((++slices & 15) == 0 || input_open_ || !input_.empty()) PollInput(0);
     if (stop_) return *stop_;
     RunResult r = m.Run(RunLimits{kSliceInsns, std::nullopt});
     switch (r.reason) {
@@ -259,8 +276,12 @@ PcExit Pc::Run() {
         if (!can_wake) return PcExit{0, "guest halted with interrupts disabled"};
         uint64_t now = clock_->NowNs();
         if (config_.icount) {
-          if (input_open_) PollInput(0);
-          if (next != ~0ull) static_cast<InstructionClock*>(clock_.get())->SkipTo(next);
+          // Instruction time stands still while halted: wait for input only when no timer is
+          // due, and then without burning the host CPU.
+          if (next != ~0ull)
+            static_cast<InstructionClock*>(clock_.get())->SkipTo(next);
+          else
+            PollInput(100'000'000);
         } else if (next > now) {
           PollInput(next == ~0ull ? 100'000'000 : next - now);
         }

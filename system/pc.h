@@ -3,6 +3,7 @@
 // that runs the CPU in slices, drives the timers, sleeps on HLT and feeds serial input.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,8 +62,10 @@ class Pc : public Platform {
  private:
   void AdvanceTimers();
   uint64_t NextTimerNs() const;
-  // Reads pending serial input (waiting up to timeout_ns for some); false at end of input.
+  // Reads serial input into input_ (waiting up to timeout_ns for some) and feeds the UART.
   void PollInput(uint64_t timeout_ns);
+  // Moves queued input into the UART while it has room; true if it moved any.
+  bool FeedUart();
   void RequestStop(int status, std::string reason);
 
   PcConfig config_;
@@ -72,6 +75,9 @@ class Pc : public Platform {
   std::optional<PcExit> stop_;
   bool input_open_ = false;
   bool escape_ = false;  // Ctrl-A seen
+  // Input read from the host that the UART has no room for yet: it holds one byte without its
+  // FIFO and 16 with it, and a host read returns more.
+  std::deque<uint8_t> input_;
 };
 
 }  // namespace doppel::system
