@@ -129,6 +129,7 @@ const Entry kEntries[] = {
     {292, {"dup3", SysDup3, "ffo"}},
     {293, {"pipe2", SysPipe2, "xo"}},
     {302, {"prlimit64", SysPrlimit64, "ddxx"}},
+    {309, {"getcpu", SysGetcpu, "xxx"}},
     {316, {"renameat2", SysRenameat2, "fsfsx"}},
     {318, {"getrandom", SysGetrandom, "xux"}},
     {332, {"statx", SysStatx, "fsxxx"}},

@@ -168,6 +168,7 @@ DOPPEL_SYSCALL(SysClockGettime);
 DOPPEL_SYSCALL(SysClockGetres);
 DOPPEL_SYSCALL(SysGettimeofday);
 DOPPEL_SYSCALL(SysTime);
+DOPPEL_SYSCALL(SysGetcpu);
 DOPPEL_SYSCALL(SysNanosleep);
 DOPPEL_SYSCALL(SysClockNanosleep);
 DOPPEL_SYSCALL(SysFutex);

@@ -157,6 +157,13 @@ DOPPEL_SYSCALL(Sys32Gettimeofday) {
   if (a[0] && !p.Put(a[0], t)) return -EFAULT;
   return 0;
 }
+DOPPEL_SYSCALL(Sys32ClockGetres) {
+  timespec ts;
+  if (clock_getres(static_cast<clockid_t>(SignExtend(a[0])), &ts) != 0) return -errno;
+  Timespec32 t{static_cast<int32_t>(ts.tv_sec), static_cast<int32_t>(ts.tv_nsec)};
+  if (a[1] && !p.Put(a[1], t)) return -EFAULT;
+  return 0;
+}
 DOPPEL_SYSCALL(Sys32Time) {
   int32_t t = static_cast<int32_t>(time(nullptr));
   if (a[0] && !p.Put(a[0], t)) return -EFAULT;
@@ -174,6 +181,25 @@ DOPPEL_SYSCALL(Sys32Nanosleep) {
   if (e == 0) return 0;
   Timespec32 rem32{static_cast<int32_t>(rem.tv_sec), static_cast<int32_t>(rem.tv_nsec)};
   if (e == EINTR && a[1] && !p.Put(a[1], rem32)) return -EFAULT;
+  return -e;
+}
+
+// clock_nanosleep with the 32-bit struct timespec (clock_nanosleep_time64 is SysClockNanosleep).
+DOPPEL_SYSCALL(Sys32ClockNanosleep) {
+  Timespec32 req;
+  if (!p.Get(a[2], &req)) return -EFAULT;
+  timespec r{req.sec, req.nsec}, rem{};
+  int e;
+  {
+    BlockingSection unlocked(p);
+    e = syscall(SYS_clock_nanosleep, static_cast<clockid_t>(SignExtend(a[0])),
+                static_cast<int>(a[1]), &r, &rem) == 0
+            ? 0
+            : errno;
+  }
+  if (e == 0) return 0;
+  Timespec32 rem32{static_cast<int32_t>(rem.tv_sec), static_cast<int32_t>(rem.tv_nsec)};
+  if (e == EINTR && a[3] && !(a[1] & TIMER_ABSTIME) && !p.Put(a[3], rem32)) return -EFAULT;
   return -e;
 }
 
@@ -332,6 +358,8 @@ const Entry kEntries[] = {
     {252, {"exit_group", SysExitGroup, "d"}},
     {258, {"set_tid_address", SysSetTidAddress, "x"}},
     {265, {"clock_gettime", Sys32ClockGettime, "dx"}},
+    {266, {"clock_getres", Sys32ClockGetres, "dx"}},
+    {267, {"clock_nanosleep", Sys32ClockNanosleep, "ddxx", 'd', true}},
     {270, {"tgkill", SysTgkill, "ddS"}},
     {295, {"openat", SysOpenat, "fsom"}},
     {296, {"mkdirat", SysMkdirat, "fsm"}},
@@ -340,6 +368,7 @@ const Entry kEntries[] = {
     {305, {"readlinkat", SysReadlinkat, "fsBu"}},
     {307, {"faccessat", SysFaccessat, "fsd"}},
     {311, {"set_robust_list", Sys32SetRobustList, "xu"}},
+    {318, {"getcpu", SysGetcpu, "xxx"}},
     {330, {"dup3", SysDup3, "ffo"}},
     {331, {"pipe2", SysPipe2, "xo"}},
     {340, {"prlimit64", SysPrlimit64, "ddxx"}},
@@ -347,6 +376,8 @@ const Entry kEntries[] = {
     {383, {"statx", SysStatx, "fsxxx"}},
     {386, {"rseq", SysRseq, "xuxx"}},
     {403, {"clock_gettime64", SysClockGettime, "dx"}},
+    {406, {"clock_getres_time64", SysClockGetres, "dx"}},
+    {407, {"clock_nanosleep_time64", SysClockNanosleep, "ddxx", 'd', true}},
     {422, {"futex_time64", SysFutex, "xdxxxx"}},
     {439, {"faccessat2", SysFaccessat2, "fsdx"}},
 };

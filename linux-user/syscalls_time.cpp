@@ -40,6 +40,16 @@ DOPPEL_SYSCALL(SysTime) {
   return t;
 }
 
+// getcpu(cpu, node, tcache): the host's answer (the guest runs on the host CPU it reports). The
+// third argument has been unused since Linux 2.6.24.
+DOPPEL_SYSCALL(SysGetcpu) {
+  unsigned cpu = 0, node = 0;
+  if (syscall(SYS_getcpu, &cpu, &node, nullptr) != 0) return -errno;
+  if (a[0] && !p.Put(a[0], cpu)) return -EFAULT;
+  if (a[1] && !p.Put(a[1], node)) return -EFAULT;
+  return 0;
+}
+
 DOPPEL_SYSCALL(SysNanosleep) {
   timespec req, rem{};
   if (!p.Get(a[0], &req)) return -EFAULT;
