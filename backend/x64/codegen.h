@@ -157,8 +157,17 @@ class Codegen {
   void EmitVecStrCmp(const ir::Inst& in);
   void EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8, bool fp,
                      const ir::VecOpInfo& info, uint64_t pc);
+  // The host MXCSR holds the guest's (every exception masked, flags accumulating) from the first
+  // FP op of a run of ops until LeaveGuestMxcsr, which merges the flags into CpuState::mxcsr and
+  // restores doppel's own MXCSR. Runs end before any op that calls a helper inline, reads or
+  // writes MXCSR, and before every exit; out-of-line paths of ops inside a run leave and
+  // re-enter around their helper calls (mxcsr_live_ at emit time, captured by the lambdas).
   void EnterGuestMxcsr();
-  void LeaveGuestMxcsr(uint64_t pc);               // merges flags; #XM on an unmasked exception
+  void LeaveGuestMxcsr();
+  void EmitEnterGuestMxcsr();  // the code only (no state change): out-of-line re-entry
+  void EmitLeaveGuestMxcsr();
+  void CheckFpOp(uint64_t pc);  // after an FP op: #XM if it raised an unmasked exception
+  static bool KeepsGuestMxcsr(const ir::Inst& in);
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
   // --- emit_x87.cpp: x87 operations (the FPU unit helper) and its operand buffer ---
   void EmitX87(const ir::Inst& in);
@@ -206,6 +215,8 @@ class Codegen {
   std::vector<ExitOffsets> exits_;
   std::vector<PendingLink> pending_;
   uint32_t side_exits_ = 0;  // SideExit ops seen so far: their exit numbers
+  bool mxcsr_live_ = false;  // the host MXCSR holds the guest's at this point of the body
+  uint32_t fp_run_ops_ = 0;  // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
 };
 
 }  // namespace doppel::x64

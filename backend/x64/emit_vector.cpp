@@ -49,42 +49,108 @@ void Codegen::RaiseInline(uint32_t vector, uint64_t pc) {
   a_.jmp(fault_);
 }
 
-void Codegen::EnterGuestMxcsr() {
+void Codegen::EmitEnterGuestMxcsr() {
+  // Host MXCSR = the guest's with every exception masked and no flags; mxcsr_unmasked = the
+  // flags whose exceptions the guest has unmasked. Clobbers eax and ecx.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
   a_.mov(x86::eax, StateField(offsetof(CpuState, mxcsr), 4));
-  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);  // all exceptions masked on the host
-  a_.and_(x86::eax, ~ir::kMxcsrFlags);            // flags collected fresh
+  a_.mov(x86::ecx, x86::eax);
+  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);
+  a_.and_(x86::eax, ~ir::kMxcsrFlags);
   a_.mov(scratch, x86::eax);
   a_.ldmxcsr(scratch);
+  a_.shr(x86::ecx, ir::kMxcsrMaskShift);
+  a_.not_(x86::ecx);
+  a_.and_(x86::ecx, ir::kMxcsrFlags);
+  a_.mov(StateField(offsetof(CpuState, mxcsr_unmasked), 4), x86::ecx);
 }
 
-void Codegen::LeaveGuestMxcsr(uint64_t pc) {
+void Codegen::EmitLeaveGuestMxcsr() {
+  // Every flag raised since the entry is masked (CheckFpOp left otherwise): merge them all.
+  // Clobbers eax.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
-  const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
   a_.stmxcsr(scratch);
   a_.mov(x86::eax, scratch);
   a_.and_(x86::eax, ir::kMxcsrFlags);
+  a_.or_(StateField(offsetof(CpuState, mxcsr), 4), x86::eax);
   a_.mov(scratch, ir::kMxcsrDefault);
   a_.ldmxcsr(scratch);
-  a_.mov(x86::ecx, guest);
-  a_.shr(x86::ecx, ir::kMxcsrMaskShift);
-  a_.not_(x86::ecx);
-  a_.and_(x86::ecx, x86::eax);  // raised and unmasked
-  // An unmasked pre-computation exception (IE DE ZE) means no result was computed: the
-  // post-computation flags the host's masked run raised are dropped.
-  asmjit::Label merge = a_.newLabel();
-  a_.test(x86::ecx, 7);
-  a_.jz(merge);
-  a_.and_(x86::eax, 7);
-  a_.bind(merge);
-  a_.or_(guest, x86::eax);
-  a_.test(x86::ecx, x86::ecx);
+}
+
+void Codegen::EnterGuestMxcsr() {
+  if (mxcsr_live_) return;
+  EmitEnterGuestMxcsr();
+  mxcsr_live_ = true;
+  fp_run_ops_ = 0;
+}
+
+void Codegen::LeaveGuestMxcsr() {
+  if (!mxcsr_live_) return;
+  EmitLeaveGuestMxcsr();
+  mxcsr_live_ = false;
+}
+
+void Codegen::CheckFpOp(uint64_t pc) {
+  // The host flags accumulate over the run; every earlier op raised masked flags only, so an
+  // unmasked one among them belongs to this op. The flags after each op go to alternating
+  // slots, so the out-of-line path knows the flags from before this op as well.
+  const uint32_t n = fp_run_ops_++;
+  const auto after = [this](uint32_t k) {
+    return StateField(offsetof(CpuState, mxcsr_after) + 4 * (k & 1), 4);
+  };
+  const x86::Mem unmasked = StateField(offsetof(CpuState, mxcsr_unmasked), 4);
+  a_.stmxcsr(after(n));
+  a_.mov(x86::eax, after(n));
+  a_.test(unmasked, x86::eax);
   asmjit::Label xm = a_.newLabel();
   a_.jnz(xm);
-  deferred_.push_back([this, xm, pc] {
+  deferred_.push_back([this, xm, pc, n, after, unmasked] {
     a_.bind(xm);
+    const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
+    const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
+    a_.mov(x86::eax, after(n));
+    a_.and_(x86::eax, ir::kMxcsrFlags);
+    a_.mov(x86::ecx, unmasked);
+    a_.and_(x86::ecx, x86::eax);
+    // An unmasked pre-computation exception (IE DE ZE) means no result was computed: the
+    // post-computation flags the host's masked run raised for this op are dropped (those of
+    // earlier ops stay).
+    asmjit::Label merge = a_.newLabel();
+    a_.test(x86::ecx, 7);
+    a_.jz(merge);
+    a_.and_(x86::eax, 7);
+    if (n > 0) {
+      a_.mov(x86::ecx, after(n - 1));
+      a_.and_(x86::ecx, ir::kMxcsrFlags);
+      a_.or_(x86::eax, x86::ecx);
+    }
+    a_.bind(merge);
+    a_.or_(guest, x86::eax);
+    a_.mov(scratch, ir::kMxcsrDefault);
+    a_.ldmxcsr(scratch);
     RaiseInline(ir::kSimdFloatingPoint, pc);
   });
+}
+
+bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
+  // Ops whose inline code neither calls a helper nor touches MXCSR nor leaves the block.
+  switch (in.op) {
+    case Opcode::kUDiv:
+    case Opcode::kURem:
+    case Opcode::kSDiv:
+    case Opcode::kSRem:
+    case Opcode::kCpuid:
+    case Opcode::kSystem:
+    case Opcode::kRdtsc:
+    case Opcode::kX87Op:
+    case Opcode::kGetMxcsr:
+    case Opcode::kSetMxcsr: return false;
+    case Opcode::kVOp: {
+      const ir::VecOp op = ir::VecOpOf(in.imm);
+      return op != ir::VecOp::kDpps && op != ir::VecOp::kDppd;
+    }
+    default: return true;
+  }
 }
 
 void Codegen::EmitVecMem(const ir::Inst& in) {
@@ -98,8 +164,9 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
     asmjit::Label misaligned = a_.newLabel();
     a_.test(x86::al, 15);
     a_.jnz(misaligned);
-    deferred_.push_back([this, misaligned, pc] {
+    deferred_.push_back([this, misaligned, pc, live = mxcsr_live_] {
       a_.bind(misaligned);
+      if (live) EmitLeaveGuestMxcsr();
       RaiseInline(ir::kGeneralProtection, pc);
     });
   }
@@ -124,15 +191,17 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
   const uint32_t imm = static_cast<uint32_t>(in.imm);
   const void* fn =
       load ? reinterpret_cast<const void*>(h_.vload) : reinterpret_cast<const void*>(h_.vstore);
-  deferred_.push_back([this, slow, done, saved, imm, pc, fn] {
+  deferred_.push_back([this, slow, done, saved, imm, pc, fn, live = mxcsr_live_] {
     a_.bind(slow);
     SaveCallerSaved(saved);
     a_.mov(x86::rsi, x86::rax);
+    if (live) EmitLeaveGuestMxcsr();
     a_.mov(x86::edx, imm);
     MovImm(x86::rcx, pc);
     a_.mov(x86::rdi, kState);
     CallAbs(fn);
     CheckFault();
+    if (live) EmitEnterGuestMxcsr();
     RestoreCallerSaved(saved);
     a_.jmp(done);
   });
@@ -176,7 +245,7 @@ void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const 
     } else {
       a_.emit(id, x86::xmm0, x86::xmm1);
     }
-    if (fp) LeaveGuestMxcsr(pc);
+    if (fp) CheckFpOp(pc);
   }
   a_.movups(VecSlot(dst), x86::xmm0);
 }
@@ -280,6 +349,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
           a_.jmp(done);
         });
         EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
+        LeaveGuestMxcsr();  // the staged path joins here under doppel's MXCSR
         a_.bind(done);
         return;
       }
@@ -295,7 +365,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       } else {
         a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
       }
-      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (fp) CheckFpOp(in.guest_pc);
       a_.movups(VecSlot(dst), x86::xmm0);
       return;
     }
@@ -312,7 +382,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       } else {
         a_.emit(id, d, x86::xmm1);
       }
-      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (fp) CheckFpOp(in.guest_pc);
       Commit(x86::rdx);
       return;
     }
@@ -323,7 +393,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       a_.emit(id, x86::xmm0, x86::xmm1);
       a_.pushfq();
       a_.pop(x86::rdx);
-      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (fp) CheckFpOp(in.guest_pc);
       a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
       Commit(x86::rdx);
       return;

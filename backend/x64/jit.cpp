@@ -227,9 +227,11 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
       dst_ = ra_.Define(i, i, &ev);
       if (ev.happened) a_.mov(Slot(ev.slot), x86::gpq(ev.reg));
     }
+    if (!KeepsGuestMxcsr(in)) LeaveGuestMxcsr();
     EmitInst(in);
     ra_.Release(i, in);
   }
+  LeaveGuestMxcsr();
   EmitTerminal(b.term);
 
   // Out-of-line code: budget exit, slow paths, exit sites, stubs, the shared fault exit.
@@ -326,8 +328,9 @@ void Codegen::EmitInst(const ir::Inst& in) {
       a_.jnz(site);
       uint32_t index = side_exits_++;
       exits_.push_back(ExitOffsets{0, 0, in.imm});
-      deferred_.push_back([this, site, index] {
+      deferred_.push_back([this, site, index, live = mxcsr_live_] {
         a_.bind(site);
+        if (live) EmitLeaveGuestMxcsr();
         EmitLinkSite(index);
       });
       break;
