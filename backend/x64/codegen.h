@@ -32,10 +32,13 @@ static_assert(kFrameSize % 16 == 8);
 // pushfq results in rax/rdx, 64-bit immediates and TLB probes).
 inline const x86::Gp kState = x86::r15;
 
-// Where an IR value lives: a host register (asmjit register id) or a spill slot.
+// Where an IR value lives: a host register (asmjit register id), a spill slot, or nowhere for a
+// constant, which every use materialises (or encodes as an immediate) itself.
 struct Loc {
   int reg = -1;
   int slot = -1;
+  bool konst = false;
+  uint64_t imm = 0;  // the constant, zero-extended from its width
   bool InReg() const { return reg >= 0; }
 };
 
@@ -43,7 +46,8 @@ struct Loc {
 // a straight-line block). API:
 //   Init(b)             computes the last use of every value (the terminal counts as a use at
 //                       index b.insts.size()); clears all assignments.
-//   Define(v, at)       picks the location of the result of instruction `at` (= v). Arguments of
+//   Define(v, at)       picks the location of the result of instruction `at` (= v); a Const gets
+//                       no register (Loc::konst). Arguments of
 //                       `at` still hold their locations, so the result never aliases an argument.
 //                       When the pool is empty, the register value that dies last is evicted to
 //                       a stack slot if it outlives v (the caller emits the store described by
@@ -78,6 +82,7 @@ class RegAlloc {
 
   std::vector<uint32_t> last_use_;
   std::vector<Loc> loc_;
+  const ir::Block* block_ = nullptr;
   ir::Value reg_owner_[16];  // value held by each host register, or kNoValue
   std::vector<int> free_slots_;
   int next_slot_ = 0;
@@ -127,6 +132,7 @@ class Codegen {
   void EmitState(const ir::Inst& in);
   void EmitCond(const ir::Inst& in);
   void EmitBinary(const ir::Inst& in);
+  bool EmitBinaryImm(const ir::Inst& in, x86::Gp d);
   void EmitUnary(const ir::Inst& in);
   void EmitShift(const ir::Inst& in);
   void EmitRotate(const ir::Inst& in);
@@ -138,6 +144,7 @@ class Codegen {
   void EmitCast(const ir::Inst& in);
   void EmitSelect(const ir::Inst& in);
   void EmitCompare(const ir::Inst& in);
+  void EmitCompareRegs(const ir::Inst& in, x86::Gp x);  // cmp x, args[1] (sign-extended for SLt)
 
   // --- emit_flags.cpp ---
   void EmitFlags(const ir::Inst& in);
@@ -192,6 +199,9 @@ class Codegen {
   void SignExtendTo64(x86::Gp dst, x86::Gp src, unsigned bits);
   void MovImm(x86::Gp r, uint64_t v);
   void AndImm(x86::Gp r, uint64_t v);  // may use r11
+  // True when v is a constant encodable as the immediate of a `bits`-wide instruction (for 64
+  // bits: a sign-extended imm32); *imm is then that immediate, in range for asmjit.
+  bool ConstImm(ir::Value v, unsigned bits, int64_t* imm) const;
   unsigned ArgWidth(const ir::Inst& in, unsigned k) const;
 
   x86::Assembler& a_;

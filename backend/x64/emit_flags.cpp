@@ -25,6 +25,16 @@ void Codegen::EmitFlags(const ir::Inst& in) {
     case Opcode::kFlagsAdc:
     case Opcode::kFlagsSbb: {
       LoadTo(x86::rax, in.args[0]);
+      int64_t imm;
+      if ((in.op == Opcode::kFlagsAdd || in.op == Opcode::kFlagsSub) &&
+          ConstImm(in.args[1], w, &imm)) {
+        if (in.op == Opcode::kFlagsAdd) {
+          a_.add(ax, asmjit::imm(imm));
+        } else {
+          a_.sub(ax, asmjit::imm(imm));
+        }
+        break;
+      }
       x86::Gp b = W(In(in.args[1], x86::rdx), w);
       if (in.op == Opcode::kFlagsAdc || in.op == Opcode::kFlagsSbb) {
         a_.bt(In(in.args[2], x86::r11), 0);  // host CF = carry in

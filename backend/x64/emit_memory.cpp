@@ -134,7 +134,9 @@ void Codegen::EmitStore(const ir::Inst& in) {
       a_.mov(x86::rax, x86::rdx);
     }
     // Before rsi/r8 are overwritten: the value may live there.
-    if (value.InReg()) {
+    if (value.konst) {
+      MovImm(x86::rdx, value.imm);
+    } else if (value.InReg()) {
       a_.mov(x86::rdx, x86::gpq(value.reg));
     } else {
       a_.mov(x86::rdx, Slot(value.slot));

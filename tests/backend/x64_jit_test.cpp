@@ -333,6 +333,55 @@ TEST_F(X64Jit, BinaryOpsAllWidths) {
   }
 }
 
+TEST_F(X64Jit, ConstantOperandsAsImmediates) {
+  // Constants are encoded as immediates (lea for Add/Sub, imm32 boundaries, narrow widths,
+  // constant shift counts up to and past the width, constant flags operands): every position.
+  const Opcode ops[] = {Opcode::kAdd,    Opcode::kSub,      Opcode::kAnd,     Opcode::kOr,
+                        Opcode::kXor,    Opcode::kMul,      Opcode::kCmpEq,   Opcode::kCmpNe,
+                        Opcode::kCmpULt, Opcode::kCmpSLt,   Opcode::kShl,     Opcode::kShr,
+                        Opcode::kSar,    Opcode::kFlagsAdd, Opcode::kFlagsSub};
+  const uint64_t consts[] = {0,           1,          2,           0x7f,   0x80,
+                             0xff,        0x7fff,     0x8000,      0xffff, 0x7fffffff,
+                             0x80000000,  0xffffffff, 0x100000000, ~0ull,  ~0ull << 31,
+                             ~0ull << 32, 0x12345678, 63,          64,     200};
+  auto init = NewState();
+  for (Opcode op : ops) {
+    const bool shift = op == Opcode::kShl || op == Opcode::kShr || op == Opcode::kSar;
+    const bool cmp = op >= Opcode::kCmpEq && op <= Opcode::kCmpSLt;
+    const bool flags = op == Opcode::kFlagsAdd || op == Opcode::kFlagsSub;
+    for (Type t : kWordTypes) {
+      const unsigned w = ir::BitWidth(t);
+      for (uint64_t k : consts) {
+        for (int const_first = 0; const_first < (shift ? 1 : 2); ++const_first) {
+          const Type kt = shift ? Type::kI8 : t;
+          ir::Block b = Build([&](Emitter& e) {
+            Value x = e.GetReg(t, RAX), c = e.Const(kt, k);
+            Value r = const_first ? e.Emit(op,
+                                           cmp     ? Type::kI1
+                                           : flags ? Type::kI64
+                                                   : t,
+                                           c, x)
+                                  : e.Emit(op,
+                                           cmp     ? Type::kI1
+                                           : flags ? Type::kI64
+                                                   : t,
+                                           x, c);
+            e.SetReg(R8, e.ZExt(Type::kI64, r));
+            e.SetReg(R9, e.Add(x, e.Const(t, k)));  // a second use of an equal constant
+            e.SetReg(R10, c);
+          });
+          CompiledBlock cb = Compile(b, CompileOptions{false});
+          for (uint64_t x : Values(w, 12, 5 + w)) {
+            init->gpr[RAX] = WithGarbage(x, w, 0xdeadbeefcafef00dull);
+            ASSERT_TRUE(Same(b, cb, *init)) << ir::Info(op).name << " w" << w << " k=" << k
+                                            << " first=" << const_first << " x=" << x;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_F(X64Jit, UnaryAndBitCountOps) {
   const Opcode ops[] = {Opcode::kNot,    Opcode::kNeg, Opcode::kBswap,
                         Opcode::kPopcnt, Opcode::kCtz, Opcode::kClz};
