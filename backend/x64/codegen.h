@@ -149,6 +149,7 @@ class Codegen {
   // --- emit_flags.cpp ---
   void EmitFlags(const ir::Inst& in);
   void EmitFlagsDoubleShift8(const ir::Inst& in);
+  bool IsFlagsImage(ir::Value v) const;  // v holds only arithmetic-flag bits (a Flags* result)
 
   // --- emit_memory.cpp: memory and helper calls ---
   void EmitLoad(const ir::Inst& in);
@@ -224,7 +225,8 @@ class Codegen {
   std::vector<StubRequest> stubs_;
   std::vector<ExitOffsets> exits_;
   std::vector<PendingLink> pending_;
-  uint32_t side_exits_ = 0;  // SideExit ops seen so far: their exit numbers
+  uint32_t side_exits_ = 0;              // SideExit ops seen so far: their exit numbers
+  ir::Value fused_cond_ = ir::kNoValue;  // a Cond folded into the CondLink terminal
   bool mxcsr_live_ = false;  // the host MXCSR holds the guest's at this point of the body
   uint32_t fp_run_ops_ = 0;  // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
 };

@@ -177,11 +177,15 @@ void Codegen::EmitState(const ir::Inst& in) {
         a_.mov(StateField(offsetof(CpuState, rflags), 8), v);
         break;
       }
-      a_.mov(x86::rcx, v);
-      AndImm(x86::rcx, in.imm);
+      x86::Gp bits = v;
+      if ((in.imm & ir::kArithFlags) != ir::kArithFlags || !IsFlagsImage(in.args[0])) {
+        a_.mov(x86::rcx, v);
+        AndImm(x86::rcx, in.imm);
+        bits = x86::rcx;
+      }
       a_.mov(x86::rax, StateField(offsetof(CpuState, rflags), 8));
       AndImm(x86::rax, ~in.imm);
-      a_.or_(x86::rax, x86::rcx);
+      a_.or_(x86::rax, bits);
       a_.mov(StateField(offsetof(CpuState, rflags), 8), x86::rax);
       break;
     }

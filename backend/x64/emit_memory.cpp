@@ -50,10 +50,9 @@ void Codegen::CheckFault() {
 // The fast path: rax = guest address; rcx = TLB entry offset; rdx = probe tag. On a hit rax
 // becomes the host address. Jumps to `miss` otherwise, with rax still the guest address.
 void EmitTlbProbe(x86::Assembler& a, unsigned size, bool write, asmjit::Label miss) {
-  a.mov(x86::ecx, x86::eax);
-  a.shr(x86::ecx, softmmu::kPageBits);
-  a.and_(x86::ecx, softmmu::kTlbSize - 1);
-  a.shl(x86::ecx, 5);
+  a.mov(x86::ecx, x86::eax);  // (page index & (size - 1)) * 32 in two ops
+  a.shr(x86::ecx, softmmu::kPageBits - 5);
+  a.and_(x86::ecx, (softmmu::kTlbSize - 1) << 5);
   a.lea(x86::rdx, x86::ptr(x86::rax, static_cast<int32_t>(size - 1)));
   a.and_(x86::rdx, -4096);
   const int32_t tag = kTlbOff + static_cast<int32_t>(write ? offsetof(softmmu::TlbEntry, write_tag)

@@ -875,6 +875,34 @@ TEST_F(X64Jit, SideExitsAndExitNumbering) {
   }
 }
 
+TEST_F(X64Jit, CondFoldedIntoConditionalTerminal) {
+  // A Cond that is the block's last op and feeds only CondLink becomes the terminal's own test
+  // (codes O B Z BE S P and their negations); the others keep the generic path.
+  auto init = NewState();
+  for (unsigned cc = 0; cc < 16; ++cc) {
+    for (int image_reg = 0; image_reg < 2; ++image_reg) {
+      ir::Block b = Build([&](Emitter& e) {
+        Value f = image_reg ? e.GetReg(Type::kI64, RAX)
+                            : e.FlagsSub(e.GetReg(Type::kI64, RAX), e.GetReg(Type::kI64, RBX));
+        e.SetFlags(ir::kArithFlags, f);
+        e.CondLink(e.Cond(cc, f), 0x3000, 0x4000);
+      });
+      CompiledBlock cb = Compile(b, CompileOptions{false});
+      std::mt19937_64 rng(cc);
+      for (unsigned bits = 0; bits < 64; ++bits) {
+        uint64_t f = 0;
+        const uint64_t flags[] = {ir::kCF, ir::kPF, ir::kAF, ir::kZF, ir::kSF, ir::kOF};
+        for (unsigned k = 0; k < 6; ++k) {
+          if (bits & (1u << k)) f |= flags[k];
+        }
+        init->gpr[RAX] = image_reg ? f : rng() % 4;
+        init->gpr[RBX] = image_reg ? 0 : rng() % 4 + (bits & 1 ? 1ull << 63 : 0);
+        ASSERT_TRUE(Same(b, cb, *init)) << "cc " << cc << " flags " << f;
+      }
+    }
+  }
+}
+
 TEST_F(X64Jit, TerminalExitsAndBudget) {
   auto init = NewState();
   std::vector<ir::Block> blocks;
