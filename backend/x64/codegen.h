@@ -170,6 +170,11 @@ class Codegen {
   // restores doppel's own MXCSR. Runs end before any op that calls a helper inline, reads or
   // writes MXCSR, and before every exit; out-of-line paths of ops inside a run leave and
   // re-enter around their helper calls (mxcsr_live_ at emit time, captured by the lambdas).
+  // xmm0 keeps the last slot a vector op loaded or stored (xmm0_slot_, -1 when unknown) until an
+  // op that may clobber it: a dependent op reads it from there instead of through memory.
+  void LoadVecDst(unsigned slot);  // xmm0 = slot
+  void LoadVecSrc(unsigned slot);  // xmm1 = slot; call before LoadVecDst
+  static bool KeepsXmm0(const ir::Inst& in);
   void EnterGuestMxcsr();
   void LeaveGuestMxcsr();
   void EmitEnterGuestMxcsr();  // the code only (no state change): out-of-line re-entry
@@ -227,7 +232,9 @@ class Codegen {
   std::vector<PendingLink> pending_;
   uint32_t side_exits_ = 0;              // SideExit ops seen so far: their exit numbers
   ir::Value fused_cond_ = ir::kNoValue;  // a Cond folded into the CondLink terminal
-  bool mxcsr_live_ = false;  // the host MXCSR holds the guest's at this point of the body
+  bool mxcsr_live_ = false;
+  int xmm0_slot_ = -1;  // the vector slot xmm0 holds at this point of the body, or -1  // the host
+                        // MXCSR holds the guest's at this point of the body
   uint32_t fp_run_ops_ = 0;  // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
 };
 

@@ -132,6 +132,30 @@ void Codegen::CheckFpOp(uint64_t pc) {
   });
 }
 
+bool Codegen::KeepsXmm0(const ir::Inst& in) {
+  // Vector ops track xmm0 themselves; of the rest, ops that call no helper (not even out of
+  // line: its path joins the body with xmm0 clobbered) and touch no vector slot keep it.
+  switch (in.op) {
+    case Opcode::kVLoad:
+    case Opcode::kVStore:
+    case Opcode::kVOp:
+    case Opcode::kVFromGpr:
+    case Opcode::kVFromGprOp:
+    case Opcode::kVToGpr:
+    case Opcode::kVFlags:
+    case Opcode::kVStrCmp:
+    case Opcode::kGetMxcsr:
+    case Opcode::kSetMxcsr:
+    case Opcode::kSideExit: return true;
+    case Opcode::kLoad:
+    case Opcode::kStore:
+    case Opcode::kX87Load:
+    case Opcode::kX87Store:
+    case Opcode::kX87ToGpr: return false;
+    default: return KeepsGuestMxcsr(in);
+  }
+}
+
 bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
   // Ops whose inline code neither calls a helper nor touches MXCSR nor leaves the block.
   switch (in.op) {
@@ -179,7 +203,7 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
     }
     a_.movups(slot, x86::xmm0);
   } else {
-    a_.movups(x86::xmm0, slot);
+    LoadVecDst(ir::VecMemSlot(in.imm));
     switch (bytes) {
       case 4: a_.movd(x86::dword_ptr(x86::rax), x86::xmm0); break;
       case 8: a_.movq(x86::qword_ptr(x86::rax), x86::xmm0); break;
@@ -203,8 +227,10 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
     CheckFault();
     if (live) EmitEnterGuestMxcsr();
     RestoreCallerSaved(saved);
+    a_.movups(x86::xmm0, VecSlot(ir::VecMemSlot(imm)));  // as the fast path leaves it
     a_.jmp(done);
   });
+  xmm0_slot_ = static_cast<int>(ir::VecMemSlot(in.imm));
 }
 
 // pcmp[ei]str[im] on the host: lengths in eax/edx (already saturated, so the 32-bit form is exact
@@ -234,11 +260,12 @@ void Codegen::EmitVecStrCmp(const ir::Inst& in) {
 // dst = op(dst, src[, imm8]) with the host instruction in xmm0/xmm1.
 void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
                             bool fp, const ir::VecOpInfo& info, uint64_t pc) {
-  a_.movups(x86::xmm0, VecSlot(dst));
   if (info.kind == VecKind::kIntImm) {
+    LoadVecDst(dst);
     a_.emit(id, x86::xmm0, imm8);
   } else {
-    a_.movups(x86::xmm1, VecSlot(src));
+    LoadVecSrc(src);
+    LoadVecDst(dst);
     if (fp) EnterGuestMxcsr();
     if (info.has_imm) {
       a_.emit(id, x86::xmm0, x86::xmm1, imm8);
@@ -248,14 +275,33 @@ void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const 
     if (fp) CheckFpOp(pc);
   }
   a_.movups(VecSlot(dst), x86::xmm0);
+  xmm0_slot_ = static_cast<int>(dst);
+}
+
+void Codegen::LoadVecDst(unsigned slot) {
+  if (xmm0_slot_ != static_cast<int>(slot)) a_.movups(x86::xmm0, VecSlot(slot));
+}
+
+void Codegen::LoadVecSrc(unsigned slot) {
+  // From xmm0 when it holds the slot: no store-to-load forwarding from the op that wrote it.
+  if (xmm0_slot_ == static_cast<int>(slot)) {
+    a_.movaps(x86::xmm1, x86::xmm0);
+  } else {
+    a_.movups(x86::xmm1, VecSlot(slot));
+  }
 }
 
 void Codegen::EmitVector(const ir::Inst& in) {
   const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
+  // Paths that keep xmm0 equal to a slot say so at their end; all others leave it unknown.
+  const int cached = xmm0_slot_;
   switch (in.op) {
     case Opcode::kVLoad:
     case Opcode::kVStore: EmitVecMem(in); return;
-    case Opcode::kVStrCmp: EmitVecStrCmp(in); return;
+    case Opcode::kVStrCmp:
+      xmm0_slot_ = -1;
+      EmitVecStrCmp(in);
+      return;
     case Opcode::kVFromGpr: {
       x86::Gp v = In(in.args[0], x86::rax);
       if (ArgWidth(in, 0) == 64) {
@@ -264,6 +310,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
         a_.movd(x86::xmm0, v.r32());
       }
       a_.movups(VecSlot(static_cast<unsigned>(in.imm)), x86::xmm0);
+      xmm0_slot_ = static_cast<int>(in.imm);
       return;
     }
     case Opcode::kGetMxcsr: {
@@ -299,7 +346,12 @@ void Codegen::EmitVector(const ir::Inst& in) {
                 offsetof(CpuState, xmm) + 16 * ir::kMmxSlot0);
   switch (in.op) {
     case Opcode::kVOp:
-      // The MMX bookkeeping ops have no single host instruction.
+      // The MMX bookkeeping ops have no single host instruction. These and the ops below that
+      // write slots or xmm0 otherwise forget xmm0's slot; EmitHostVecOp sets it again.
+      if (op == ir::VecOp::kMmxEnter || op == ir::VecOp::kEmms || op == ir::VecOp::kMmxStore ||
+          op == ir::VecOp::kBlendvps || op == ir::VecOp::kBlendvpd || op == ir::VecOp::kPblendvb) {
+        xmm0_slot_ = -1;
+      }
       if (op == ir::VecOp::kMmxEnter) {
         a_.mov(StateField(x87 + offsetof(X87State, ftw), 1), 0xff);
         a_.and_(StateField(x87 + offsetof(X87State, fsw), 2), ~0x3800);
@@ -350,6 +402,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
         });
         EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
         LeaveGuestMxcsr();  // the staged path joins here under doppel's MXCSR
+        xmm0_slot_ = -1;    // and with xmm0 clobbered by the helper
         a_.bind(done);
         return;
       }
@@ -358,7 +411,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVFromGprOp: {
       const unsigned w = ArgWidth(in, 0);
       LoadTo(x86::rdx, in.args[0]);  // out of eax/ecx, which the MXCSR sequences use
-      a_.movups(x86::xmm0, VecSlot(dst));
+      LoadVecDst(dst);
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
         a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx), imm8);
@@ -367,6 +420,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       }
       if (fp) CheckFpOp(in.guest_pc);
       a_.movups(VecSlot(dst), x86::xmm0);
+      xmm0_slot_ = static_cast<int>(dst);
       return;
     }
     case Opcode::kVToGpr: {
@@ -375,7 +429,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || op == ir::VecOp::kPextrq ||
                                     info.kind == VecKind::kToGprFp);
       const x86::Gp d = wide ? x86::Gp(x86::rdx) : x86::Gp(x86::edx);
-      a_.movups(x86::xmm1, VecSlot(src));
+      LoadVecSrc(src);
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
         a_.emit(id, d, x86::xmm1, imm8);
@@ -384,11 +438,12 @@ void Codegen::EmitVector(const ir::Inst& in) {
       }
       if (fp) CheckFpOp(in.guest_pc);
       Commit(x86::rdx);
+      xmm0_slot_ = cached;  // xmm0 untouched
       return;
     }
     case Opcode::kVFlags:
-      a_.movups(x86::xmm0, VecSlot(dst));
-      a_.movups(x86::xmm1, VecSlot(src));
+      LoadVecSrc(src);
+      LoadVecDst(dst);
       if (fp) EnterGuestMxcsr();
       a_.emit(id, x86::xmm0, x86::xmm1);
       a_.pushfq();
@@ -396,6 +451,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       if (fp) CheckFpOp(in.guest_pc);
       a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
       Commit(x86::rdx);
+      xmm0_slot_ = static_cast<int>(dst);  // compared, not written
       return;
     default: return;
   }

@@ -238,6 +238,7 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
       if (ev.happened) a_.mov(Slot(ev.slot), x86::gpq(ev.reg));
     }
     if (!KeepsGuestMxcsr(in)) LeaveGuestMxcsr();
+    if (!KeepsXmm0(in)) xmm0_slot_ = -1;
     EmitInst(in);
     ra_.Release(i, in);
   }

@@ -229,6 +229,38 @@ TEST_P(DiffSseFp, FlagsAcrossFpRuns) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+TEST_P(DiffSseFp, DependentChainsAcrossMemoryOps) {
+  // The JIT forwards a vector op's result to the next op through a host register: chains that
+  // read a result as source and as destination, interleaved with integer loads/stores (whose
+  // slow paths call helpers), vector loads/stores, conversions and compares.
+  DiffHarness h(GetParam());
+  Rng rng(15);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF64, 28, true);
+  RunAll(
+      h,
+      [&](Asm& a) {
+        a.movapd(x86::xmm0, x86::xmm1);
+        a.addpd(x86::xmm0, x86::xmm2);
+        a.mulpd(x86::xmm2, x86::xmm0);
+        a.movq(x86::rax, x86::xmm2);
+        a.mov(x86::ptr(x86::r15, 0x208), x86::rax);
+        a.movsd(x86::xmm3, x86::ptr(x86::r15, 0x208));
+        a.subsd(x86::xmm3, x86::xmm2);
+        a.movaps(x86::xmm1, x86::xmm3);
+        a.pxor(x86::xmm1, x86::xmm0);
+        a.movd(x86::xmm4, x86::eax);
+        a.paddd(x86::xmm4, x86::xmm1);
+        a.mov(x86::rbx, x86::ptr(x86::r15, 0x200));
+        a.cvttsd2si(x86::rcx, x86::xmm3);
+        a.ucomisd(x86::xmm3, x86::xmm0);
+        a.movdqa(x86::ptr(x86::r15, 0x200), x86::xmm4);
+        a.pshufd(x86::xmm4, x86::xmm4, 0x1b);
+        a.addsd(x86::xmm4, x86::xmm4);
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DiffSseFp, testing::ValuesIn(AllEngines()), EngineTestName);
 
 }  // namespace
