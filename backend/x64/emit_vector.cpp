@@ -260,7 +260,10 @@ void Codegen::EmitVecStrCmp(const ir::Inst& in) {
 // dst = op(dst, src[, imm8]) with the host instruction in xmm0/xmm1.
 void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
                             bool fp, const ir::VecOpInfo& info, uint64_t pc) {
-  if (info.kind == VecKind::kIntImm) {
+  if (id == x86::Inst::kIdMovaps && info.kind == VecKind::kInt) {
+    // A full copy: the destination is not read.
+    if (xmm0_slot_ != static_cast<int>(src)) a_.movups(x86::xmm0, VecSlot(src));
+  } else if (info.kind == VecKind::kIntImm) {
     LoadVecDst(dst);
     a_.emit(id, x86::xmm0, imm8);
   } else {
