@@ -93,18 +93,26 @@ void Codegen::LeaveGuestMxcsr() {
 void Codegen::CheckFpOp(uint64_t pc) {
   // The host flags accumulate over the run; every earlier op raised masked flags only, so an
   // unmasked one among them belongs to this op. The flags after each op go to alternating
-  // slots, so the out-of-line path knows the flags from before this op as well.
+  // slots, so the out-of-line path knows the flags from before this op as well (when any
+  // exception is unmasked every op of the run takes the check, so the previous slot is fresh).
   const uint32_t n = fp_run_ops_++;
   const auto after = [this](uint32_t k) {
     return StateField(offsetof(CpuState, mxcsr_after) + 4 * (k & 1), 4);
   };
+  // With every exception masked (the unmasked set is fixed for the run) nothing can trap: one
+  // predictable branch skips the check.
   const x86::Mem unmasked = StateField(offsetof(CpuState, mxcsr_unmasked), 4);
-  a_.stmxcsr(after(n));
-  a_.mov(x86::eax, after(n));
-  a_.test(unmasked, x86::eax);
-  asmjit::Label xm = a_.newLabel();
-  a_.jnz(xm);
-  deferred_.push_back([this, xm, pc, n, after, unmasked] {
+  asmjit::Label check = a_.newLabel(), back = a_.newLabel(), xm = a_.newLabel();
+  a_.cmp(unmasked, 0);
+  a_.jne(check);
+  a_.bind(back);
+  deferred_.push_back([this, check, back, xm, pc, n, after, unmasked] {
+    a_.bind(check);
+    a_.stmxcsr(after(n));
+    a_.mov(x86::eax, after(n));
+    a_.test(unmasked, x86::eax);
+    a_.jnz(xm);
+    a_.jmp(back);
     a_.bind(xm);
     const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
     const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
