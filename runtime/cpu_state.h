@@ -100,6 +100,11 @@ struct CpuState {
   uint32_t last_exit_index = 0;     // which of its exits
   uint32_t pad0 = 0;
   void* opaque = nullptr;  // the runtime's Cpu, for helpers
+  // JIT scratch while a block keeps the guest MXCSR in the host's: the host MXCSR after the
+  // last two FP operations (alternating) and the guest's unmasked exception flags.
+  uint32_t mxcsr_after[2] = {};
+  uint32_t mxcsr_unmasked = 0;
+  uint32_t pad1 = 0;
   alignas(64) softmmu::TlbEntry tlb[softmmu::kTlbSize];
   JumpCacheEntry jump_cache[kJumpCacheSize];
   // SSE state. vtmp holds memory operands of vector instructions (IR slots 16..17 follow xmm

@@ -32,10 +32,13 @@ static_assert(kFrameSize % 16 == 8);
 // pushfq results in rax/rdx, 64-bit immediates and TLB probes).
 inline const x86::Gp kState = x86::r15;
 
-// Where an IR value lives: a host register (asmjit register id) or a spill slot.
+// Where an IR value lives: a host register (asmjit register id), a spill slot, or nowhere for a
+// constant, which every use materialises (or encodes as an immediate) itself.
 struct Loc {
   int reg = -1;
   int slot = -1;
+  bool konst = false;
+  uint64_t imm = 0;  // the constant, zero-extended from its width
   bool InReg() const { return reg >= 0; }
 };
 
@@ -43,7 +46,8 @@ struct Loc {
 // a straight-line block). API:
 //   Init(b)             computes the last use of every value (the terminal counts as a use at
 //                       index b.insts.size()); clears all assignments.
-//   Define(v, at)       picks the location of the result of instruction `at` (= v). Arguments of
+//   Define(v, at)       picks the location of the result of instruction `at` (= v); a Const gets
+//                       no register (Loc::konst). Arguments of
 //                       `at` still hold their locations, so the result never aliases an argument.
 //                       When the pool is empty, the register value that dies last is evicted to
 //                       a stack slot if it outlives v (the caller emits the store described by
@@ -78,6 +82,7 @@ class RegAlloc {
 
   std::vector<uint32_t> last_use_;
   std::vector<Loc> loc_;
+  const ir::Block* block_ = nullptr;
   ir::Value reg_owner_[16];  // value held by each host register, or kNoValue
   std::vector<int> free_slots_;
   int next_slot_ = 0;
@@ -127,6 +132,7 @@ class Codegen {
   void EmitState(const ir::Inst& in);
   void EmitCond(const ir::Inst& in);
   void EmitBinary(const ir::Inst& in);
+  bool EmitBinaryImm(const ir::Inst& in, x86::Gp d);
   void EmitUnary(const ir::Inst& in);
   void EmitShift(const ir::Inst& in);
   void EmitRotate(const ir::Inst& in);
@@ -138,10 +144,12 @@ class Codegen {
   void EmitCast(const ir::Inst& in);
   void EmitSelect(const ir::Inst& in);
   void EmitCompare(const ir::Inst& in);
+  void EmitCompareRegs(const ir::Inst& in, x86::Gp x);  // cmp x, args[1] (sign-extended for SLt)
 
   // --- emit_flags.cpp ---
   void EmitFlags(const ir::Inst& in);
   void EmitFlagsDoubleShift8(const ir::Inst& in);
+  bool IsFlagsImage(ir::Value v) const;  // v holds only arithmetic-flag bits (a Flags* result)
 
   // --- emit_memory.cpp: memory and helper calls ---
   void EmitLoad(const ir::Inst& in);
@@ -157,8 +165,22 @@ class Codegen {
   void EmitVecStrCmp(const ir::Inst& in);
   void EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8, bool fp,
                      const ir::VecOpInfo& info, uint64_t pc);
+  // The host MXCSR holds the guest's (every exception masked, flags accumulating) from the first
+  // FP op of a run of ops until LeaveGuestMxcsr, which merges the flags into CpuState::mxcsr and
+  // restores doppel's own MXCSR. Runs end before any op that calls a helper inline, reads or
+  // writes MXCSR, and before every exit; out-of-line paths of ops inside a run leave and
+  // re-enter around their helper calls (mxcsr_live_ at emit time, captured by the lambdas).
+  // xmm0 keeps the last slot a vector op loaded or stored (xmm0_slot_, -1 when unknown) until an
+  // op that may clobber it: a dependent op reads it from there instead of through memory.
+  void LoadVecDst(unsigned slot);  // xmm0 = slot
+  void LoadVecSrc(unsigned slot);  // xmm1 = slot; call before LoadVecDst
+  static bool KeepsXmm0(const ir::Inst& in);
   void EnterGuestMxcsr();
-  void LeaveGuestMxcsr(uint64_t pc);               // merges flags; #XM on an unmasked exception
+  void LeaveGuestMxcsr();
+  void EmitEnterGuestMxcsr();  // the code only (no state change): out-of-line re-entry
+  void EmitLeaveGuestMxcsr();
+  void CheckFpOp(uint64_t pc);  // after an FP op: #XM if it raised an unmasked exception
+  static bool KeepsGuestMxcsr(const ir::Inst& in);
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
   // --- emit_x87.cpp: x87 operations (the FPU unit helper) and its operand buffer ---
   void EmitX87(const ir::Inst& in);
@@ -183,6 +205,9 @@ class Codegen {
   void SignExtendTo64(x86::Gp dst, x86::Gp src, unsigned bits);
   void MovImm(x86::Gp r, uint64_t v);
   void AndImm(x86::Gp r, uint64_t v);  // may use r11
+  // True when v is a constant encodable as the immediate of a `bits`-wide instruction (for 64
+  // bits: a sign-extended imm32); *imm is then that immediate, in range for asmjit.
+  bool ConstImm(ir::Value v, unsigned bits, int64_t* imm) const;
   unsigned ArgWidth(const ir::Inst& in, unsigned k) const;
 
   x86::Assembler& a_;
@@ -205,7 +230,12 @@ class Codegen {
   std::vector<StubRequest> stubs_;
   std::vector<ExitOffsets> exits_;
   std::vector<PendingLink> pending_;
-  uint32_t side_exits_ = 0;  // SideExit ops seen so far: their exit numbers
+  uint32_t side_exits_ = 0;              // SideExit ops seen so far: their exit numbers
+  ir::Value fused_cond_ = ir::kNoValue;  // a Cond folded into the CondLink terminal
+  bool mxcsr_live_ = false;
+  int xmm0_slot_ = -1;  // the vector slot xmm0 holds at this point of the body, or -1  // the host
+                        // MXCSR holds the guest's at this point of the body
+  uint32_t fp_run_ops_ = 0;  // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
 };
 
 }  // namespace doppel::x64

@@ -29,7 +29,9 @@ unsigned Codegen::ArgWidth(const ir::Inst& in, unsigned k) const {
 
 void Codegen::LoadTo(x86::Gp dst, ir::Value v) {
   Loc l = ra_.Where(v);
-  if (l.InReg()) {
+  if (l.konst) {
+    MovImm(dst, l.imm);
+  } else if (l.InReg()) {
     if (l.reg != static_cast<int>(dst.id())) a_.mov(dst.r64(), x86::gpq(l.reg));
   } else {
     a_.mov(dst.r64(), Slot(l.slot));
@@ -39,8 +41,24 @@ void Codegen::LoadTo(x86::Gp dst, ir::Value v) {
 x86::Gp Codegen::In(ir::Value v, x86::Gp scratch) {
   Loc l = ra_.Where(v);
   if (l.InReg()) return x86::gpq(l.reg);
-  a_.mov(scratch.r64(), Slot(l.slot));
+  if (l.konst) {
+    MovImm(scratch, l.imm);
+  } else {
+    a_.mov(scratch.r64(), Slot(l.slot));
+  }
   return scratch.r64();
+}
+
+bool Codegen::ConstImm(ir::Value v, unsigned bits, int64_t* imm) const {
+  const Loc l = ra_.Where(v);
+  if (!l.konst) return false;
+  if (bits >= 64) {
+    *imm = static_cast<int64_t>(l.imm);
+    return *imm == static_cast<int32_t>(*imm);
+  }
+  const unsigned shift = 64 - (bits < 8 ? 8 : bits);
+  *imm = static_cast<int64_t>(l.imm << shift) >> shift;  // sign-extended from the width
+  return true;
 }
 
 x86::Gp Codegen::Out() { return dst_.InReg() ? x86::gpq(dst_.reg) : x86::rax; }
@@ -101,6 +119,7 @@ void Codegen::AndImm(x86::Gp r, uint64_t v) {
 // --- constants and guest state ----------------------------------------------------------------
 
 void Codegen::EmitConst(const ir::Inst& in) {
+  if (dst_.konst) return;  // materialised by its uses
   x86::Gp d = Out();
   MovImm(d, in.imm & ir::WidthMask(in.type));
   Commit(d);
@@ -121,6 +140,12 @@ void Codegen::EmitState(const ir::Inst& in) {
       break;
     }
     case Opcode::kSetReg: {
+      int64_t imm;
+      const unsigned sw = ArgWidth(in, 0) == 32 ? 64 : ArgWidth(in, 0);  // I32 stores 64 bits
+      if (sw >= 8 && ConstImm(in.args[0], sw, &imm)) {
+        a_.mov(StateField(gpr, sw / 8), asmjit::imm(imm));
+        break;
+      }
       x86::Gp v = In(in.args[0], x86::rax);
       switch (ArgWidth(in, 0)) {
         case 8: a_.mov(StateField(gpr, 1), v.r8()); break;
@@ -152,11 +177,15 @@ void Codegen::EmitState(const ir::Inst& in) {
         a_.mov(StateField(offsetof(CpuState, rflags), 8), v);
         break;
       }
-      a_.mov(x86::rcx, v);
-      AndImm(x86::rcx, in.imm);
+      x86::Gp bits = v;
+      if ((in.imm & ir::kArithFlags) != ir::kArithFlags || !IsFlagsImage(in.args[0])) {
+        a_.mov(x86::rcx, v);
+        AndImm(x86::rcx, in.imm);
+        bits = x86::rcx;
+      }
       a_.mov(x86::rax, StateField(offsetof(CpuState, rflags), 8));
       AndImm(x86::rax, ~in.imm);
-      a_.or_(x86::rax, x86::rcx);
+      a_.or_(x86::rax, bits);
       a_.mov(StateField(offsetof(CpuState, rflags), 8), x86::rax);
       break;
     }
@@ -243,6 +272,7 @@ void Codegen::EmitCond(const ir::Inst& in) {
 void Codegen::EmitBinary(const ir::Inst& in) {
   const unsigned w = ir::BitWidth(in.type);
   x86::Gp d = Out();
+  if (EmitBinaryImm(in, d)) return;
   x86::Gp b = In(in.args[1], x86::rdx);
   LoadTo(d, in.args[0]);
   // 32-bit forms for narrow types (they zero-extend); 8/16-bit results are re-zero-extended.
@@ -269,6 +299,56 @@ void Codegen::EmitBinary(const ir::Inst& in) {
   }
   if (narrow_fixup) ZeroExtendInPlace(d, w);
   Commit(d);
+}
+
+// A binary op with a constant operand as an immediate (Add/Sub through lea where the operand
+// sits in a register); false when neither operand qualifies.
+bool Codegen::EmitBinaryImm(const ir::Inst& in, x86::Gp d) {
+  const unsigned w = ir::BitWidth(in.type);
+  const unsigned iw = w < 32 ? 32 : w;  // narrow ops run in 32 bits
+  const bool commutative = in.op != Opcode::kSub;
+  ir::Value x = in.args[0], y = in.args[1];
+  int64_t imm;
+  if (!ConstImm(y, iw, &imm)) {
+    if (!commutative || !ConstImm(x, iw, &imm)) return false;
+    std::swap(x, y);
+  }
+  if (w < 32) imm = static_cast<int64_t>(ra_.Where(y).imm);  // < 2^16: any form takes it
+  x86::Gp dd = w == 64 ? d : d.r32();
+  bool narrow_fixup = w < 32;
+  const Loc lx = ra_.Where(x);
+  const bool lea = (in.op == Opcode::kAdd || (in.op == Opcode::kSub && imm != INT32_MIN)) &&
+                   lx.InReg() && w >= 32;
+  if (lea) {
+    const int32_t disp = static_cast<int32_t>(in.op == Opcode::kAdd ? imm : -imm);
+    a_.lea(dd, x86::ptr(x86::gpq(lx.reg), disp));
+    Commit(d);
+    return true;
+  }
+  if (in.op == Opcode::kMul) {
+    a_.imul(dd, w == 64 ? In(x, x86::rdx) : In(x, x86::rdx).r32(), asmjit::imm(imm));
+  } else {
+    LoadTo(d, x);
+    switch (in.op) {
+      case Opcode::kAdd: a_.add(dd, asmjit::imm(imm)); break;
+      case Opcode::kSub: a_.sub(dd, asmjit::imm(imm)); break;
+      case Opcode::kAnd:
+        a_.and_(dd, asmjit::imm(imm));
+        narrow_fixup = false;
+        break;
+      case Opcode::kOr:
+        a_.or_(dd, asmjit::imm(imm));
+        narrow_fixup = false;
+        break;
+      default:
+        a_.xor_(dd, asmjit::imm(imm));
+        narrow_fixup = false;
+        break;
+    }
+  }
+  if (narrow_fixup) ZeroExtendInPlace(d, w);
+  Commit(d);
+  return true;
 }
 
 void Codegen::EmitMulHi(const ir::Inst& in) {
@@ -344,6 +424,27 @@ void Codegen::EmitUnary(const ir::Inst& in) {
 void Codegen::EmitShift(const ir::Inst& in) {
   const unsigned w = ir::BitWidth(in.type);
   x86::Gp d = Out();
+  if (ra_.Where(in.args[1]).konst) {
+    const uint64_t count = ra_.Where(in.args[1]).imm;
+    if (in.op != Opcode::kSar && count >= 64) {
+      MovImm(d, 0);
+      Commit(d);
+      return;
+    }
+    LoadTo(d, in.args[0]);
+    const uint32_t c = static_cast<uint32_t>(count > 63 ? 63 : count);
+    switch (in.op) {
+      case Opcode::kShl: a_.shl(d, c); break;
+      case Opcode::kShr: a_.shr(d, c); break;
+      default:
+        SignExtendTo64(d, d, w);
+        a_.sar(d, c);
+        break;
+    }
+    ZeroExtendInPlace(d, w);
+    Commit(d);
+    return;
+  }
   LoadTo(x86::rcx, in.args[1]);
   LoadTo(d, in.args[0]);
   if (in.op == Opcode::kSar) {
@@ -541,14 +642,13 @@ void Codegen::EmitSelect(const ir::Inst& in) {
 void Codegen::EmitCompare(const ir::Inst& in) {
   x86::Gp d = Out();
   x86::Gp x = In(in.args[0], x86::rdx);
-  x86::Gp y = In(in.args[1], x86::rcx);
-  if (in.op == Opcode::kCmpSLt) {
-    SignExtendTo64(x86::rdx, x, ArgWidth(in, 0));
-    SignExtendTo64(x86::rcx, y, ArgWidth(in, 1));
-    x = x86::rdx;
-    y = x86::rcx;
+  const Loc ly = ra_.Where(in.args[1]);
+  if (in.op != Opcode::kCmpSLt && ly.konst && ly.imm <= 0x7fffffffu) {
+    // Zero-extended operands: a non-negative imm32 compares the same.
+    a_.cmp(x, asmjit::imm(static_cast<int64_t>(ly.imm)));
+  } else {
+    EmitCompareRegs(in, x);
   }
-  a_.cmp(x, y);
   switch (in.op) {
     case Opcode::kCmpEq: a_.sete(d.r8()); break;
     case Opcode::kCmpNe: a_.setne(d.r8()); break;
@@ -557,6 +657,17 @@ void Codegen::EmitCompare(const ir::Inst& in) {
   }
   a_.movzx(d.r32(), d.r8());
   Commit(d);
+}
+
+void Codegen::EmitCompareRegs(const ir::Inst& in, x86::Gp x) {
+  x86::Gp y = In(in.args[1], x86::rcx);
+  if (in.op == Opcode::kCmpSLt) {
+    SignExtendTo64(x86::rdx, x, ArgWidth(in, 0));
+    SignExtendTo64(x86::rcx, y, ArgWidth(in, 1));
+    x = x86::rdx;
+    y = x86::rcx;
+  }
+  a_.cmp(x, y);
 }
 
 }  // namespace doppel::x64

@@ -25,6 +25,16 @@ void Codegen::EmitFlags(const ir::Inst& in) {
     case Opcode::kFlagsAdc:
     case Opcode::kFlagsSbb: {
       LoadTo(x86::rax, in.args[0]);
+      int64_t imm;
+      if ((in.op == Opcode::kFlagsAdd || in.op == Opcode::kFlagsSub) &&
+          ConstImm(in.args[1], w, &imm)) {
+        if (in.op == Opcode::kFlagsAdd) {
+          a_.add(ax, asmjit::imm(imm));
+        } else {
+          a_.sub(ax, asmjit::imm(imm));
+        }
+        break;
+      }
       x86::Gp b = W(In(in.args[1], x86::rdx), w);
       if (in.op == Opcode::kFlagsAdc || in.op == Opcode::kFlagsSbb) {
         a_.bt(In(in.args[2], x86::r11), 0);  // host CF = carry in
@@ -123,10 +133,36 @@ void Codegen::EmitFlags(const ir::Inst& in) {
       break;
     default: return;
   }
+  const x86::Gp d = Out();  // never an argument: the operands are consumed already
   a_.pushfq();
-  a_.pop(x86::rax);
-  a_.and_(x86::eax, mask);
-  Commit(x86::rax);
+  a_.pop(d);
+  a_.and_(d.r32(), mask);
+  Commit(d);
+}
+
+bool Codegen::IsFlagsImage(ir::Value v) const {
+  // Results of EmitFlags: masked to the arithmetic flags.
+  switch (b_->insts[v].op) {
+    case Opcode::kFlagsAdd:
+    case Opcode::kFlagsSub:
+    case Opcode::kFlagsAdc:
+    case Opcode::kFlagsSbb:
+    case Opcode::kFlagsLogic:
+    case Opcode::kFlagsInc:
+    case Opcode::kFlagsDec:
+    case Opcode::kFlagsShl:
+    case Opcode::kFlagsShr:
+    case Opcode::kFlagsSar:
+    case Opcode::kFlagsRol:
+    case Opcode::kFlagsRor:
+    case Opcode::kFlagsRcl:
+    case Opcode::kFlagsRcr:
+    case Opcode::kFlagsShld:
+    case Opcode::kFlagsShrd:
+    case Opcode::kFlagsUMul:
+    case Opcode::kFlagsSMul: return true;
+    default: return false;
+  }
 }
 
 // 8-bit SHLD/SHRD do not exist on x86, so there is no host behaviour to copy: compute the

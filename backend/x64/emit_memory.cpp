@@ -50,10 +50,9 @@ void Codegen::CheckFault() {
 // The fast path: rax = guest address; rcx = TLB entry offset; rdx = probe tag. On a hit rax
 // becomes the host address. Jumps to `miss` otherwise, with rax still the guest address.
 void EmitTlbProbe(x86::Assembler& a, unsigned size, bool write, asmjit::Label miss) {
-  a.mov(x86::ecx, x86::eax);
-  a.shr(x86::ecx, softmmu::kPageBits);
-  a.and_(x86::ecx, softmmu::kTlbSize - 1);
-  a.shl(x86::ecx, 5);
+  a.mov(x86::ecx, x86::eax);  // (page index & (size - 1)) * 32 in two ops
+  a.shr(x86::ecx, softmmu::kPageBits - 5);
+  a.and_(x86::ecx, (softmmu::kTlbSize - 1) << 5);
   a.lea(x86::rdx, x86::ptr(x86::rax, static_cast<int32_t>(size - 1)));
   a.and_(x86::rdx, -4096);
   const int32_t tag = kTlbOff + static_cast<int32_t>(write ? offsetof(softmmu::TlbEntry, write_tag)
@@ -83,15 +82,21 @@ void Codegen::EmitLoad(const ir::Inst& in) {
 
   const uint32_t saved = ra_.CallerSavedInUse();
   const uint64_t pc = in.guest_pc;
-  deferred_.push_back([this, slow, done, saved, size, w, pc, d] {
+  deferred_.push_back([this, slow, done, saved, size, w, pc, d, live = mxcsr_live_] {
     a_.bind(slow);
     SaveCallerSaved(saved);
     a_.mov(x86::rsi, x86::rax);
+    if (live) EmitLeaveGuestMxcsr();
     a_.mov(x86::edx, size);
     MovImm(x86::rcx, pc);
     a_.mov(x86::rdi, kState);
     CallAbs(reinterpret_cast<const void*>(h_.load));
     CheckFault();
+    if (live) {
+      a_.mov(x86::rdx, x86::rax);
+      EmitEnterGuestMxcsr();
+      a_.mov(x86::rax, x86::rdx);
+    }
     ZeroExtendInPlace(x86::rax, w);
     RestoreCallerSaved(saved);  // may rewrite d with its stale copy; d is set next
     if (d.id() != x86::Gp::kIdAx) a_.mov(d, x86::rax);
@@ -119,11 +124,18 @@ void Codegen::EmitStore(const ir::Inst& in) {
   // The slow path is emitted after the block body, when the allocator has moved on: capture
   // where the value lives now.
   const Loc value = ra_.Where(in.args[1]);
-  deferred_.push_back([this, slow, done, saved, size, pc, value] {
+  deferred_.push_back([this, slow, done, saved, size, pc, value, live = mxcsr_live_] {
     a_.bind(slow);
     SaveCallerSaved(saved);
+    if (live) {
+      a_.mov(x86::rdx, x86::rax);  // rdx is no pool register: the value is elsewhere
+      EmitLeaveGuestMxcsr();
+      a_.mov(x86::rax, x86::rdx);
+    }
     // Before rsi/r8 are overwritten: the value may live there.
-    if (value.InReg()) {
+    if (value.konst) {
+      MovImm(x86::rdx, value.imm);
+    } else if (value.InReg()) {
       a_.mov(x86::rdx, x86::gpq(value.reg));
     } else {
       a_.mov(x86::rdx, Slot(value.slot));
@@ -134,6 +146,7 @@ void Codegen::EmitStore(const ir::Inst& in) {
     a_.mov(x86::rdi, kState);
     CallAbs(reinterpret_cast<const void*>(h_.store));
     CheckFault();
+    if (live) EmitEnterGuestMxcsr();
     RestoreCallerSaved(saved);
     a_.jmp(done);
   });

@@ -49,42 +49,140 @@ void Codegen::RaiseInline(uint32_t vector, uint64_t pc) {
   a_.jmp(fault_);
 }
 
-void Codegen::EnterGuestMxcsr() {
+void Codegen::EmitEnterGuestMxcsr() {
+  // Host MXCSR = the guest's with every exception masked and no flags; mxcsr_unmasked = the
+  // flags whose exceptions the guest has unmasked. Clobbers eax and ecx.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
   a_.mov(x86::eax, StateField(offsetof(CpuState, mxcsr), 4));
-  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);  // all exceptions masked on the host
-  a_.and_(x86::eax, ~ir::kMxcsrFlags);            // flags collected fresh
+  a_.mov(x86::ecx, x86::eax);
+  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);
+  a_.and_(x86::eax, ~ir::kMxcsrFlags);
   a_.mov(scratch, x86::eax);
   a_.ldmxcsr(scratch);
+  a_.shr(x86::ecx, ir::kMxcsrMaskShift);
+  a_.not_(x86::ecx);
+  a_.and_(x86::ecx, ir::kMxcsrFlags);
+  a_.mov(StateField(offsetof(CpuState, mxcsr_unmasked), 4), x86::ecx);
 }
 
-void Codegen::LeaveGuestMxcsr(uint64_t pc) {
+void Codegen::EmitLeaveGuestMxcsr() {
+  // Every flag raised since the entry is masked (CheckFpOp left otherwise): merge them all.
+  // Clobbers eax.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
-  const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
   a_.stmxcsr(scratch);
   a_.mov(x86::eax, scratch);
   a_.and_(x86::eax, ir::kMxcsrFlags);
+  a_.or_(StateField(offsetof(CpuState, mxcsr), 4), x86::eax);
   a_.mov(scratch, ir::kMxcsrDefault);
   a_.ldmxcsr(scratch);
-  a_.mov(x86::ecx, guest);
-  a_.shr(x86::ecx, ir::kMxcsrMaskShift);
-  a_.not_(x86::ecx);
-  a_.and_(x86::ecx, x86::eax);  // raised and unmasked
-  // An unmasked pre-computation exception (IE DE ZE) means no result was computed: the
-  // post-computation flags the host's masked run raised are dropped.
-  asmjit::Label merge = a_.newLabel();
-  a_.test(x86::ecx, 7);
-  a_.jz(merge);
-  a_.and_(x86::eax, 7);
-  a_.bind(merge);
-  a_.or_(guest, x86::eax);
-  a_.test(x86::ecx, x86::ecx);
-  asmjit::Label xm = a_.newLabel();
-  a_.jnz(xm);
-  deferred_.push_back([this, xm, pc] {
+}
+
+void Codegen::EnterGuestMxcsr() {
+  if (mxcsr_live_) return;
+  EmitEnterGuestMxcsr();
+  mxcsr_live_ = true;
+  fp_run_ops_ = 0;
+}
+
+void Codegen::LeaveGuestMxcsr() {
+  if (!mxcsr_live_) return;
+  EmitLeaveGuestMxcsr();
+  mxcsr_live_ = false;
+}
+
+void Codegen::CheckFpOp(uint64_t pc) {
+  // The host flags accumulate over the run; every earlier op raised masked flags only, so an
+  // unmasked one among them belongs to this op. The flags after each op go to alternating
+  // slots, so the out-of-line path knows the flags from before this op as well (when any
+  // exception is unmasked every op of the run takes the check, so the previous slot is fresh).
+  const uint32_t n = fp_run_ops_++;
+  const auto after = [this](uint32_t k) {
+    return StateField(offsetof(CpuState, mxcsr_after) + 4 * (k & 1), 4);
+  };
+  // With every exception masked (the unmasked set is fixed for the run) nothing can trap: one
+  // predictable branch skips the check.
+  const x86::Mem unmasked = StateField(offsetof(CpuState, mxcsr_unmasked), 4);
+  asmjit::Label check = a_.newLabel(), back = a_.newLabel(), xm = a_.newLabel();
+  a_.cmp(unmasked, 0);
+  a_.jne(check);
+  a_.bind(back);
+  deferred_.push_back([this, check, back, xm, pc, n, after, unmasked] {
+    a_.bind(check);
+    a_.stmxcsr(after(n));
+    a_.mov(x86::eax, after(n));
+    a_.test(unmasked, x86::eax);
+    a_.jnz(xm);
+    a_.jmp(back);
     a_.bind(xm);
+    const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
+    const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
+    a_.mov(x86::eax, after(n));
+    a_.and_(x86::eax, ir::kMxcsrFlags);
+    a_.mov(x86::ecx, unmasked);
+    a_.and_(x86::ecx, x86::eax);
+    // An unmasked pre-computation exception (IE DE ZE) means no result was computed: the
+    // post-computation flags the host's masked run raised for this op are dropped (those of
+    // earlier ops stay).
+    asmjit::Label merge = a_.newLabel();
+    a_.test(x86::ecx, 7);
+    a_.jz(merge);
+    a_.and_(x86::eax, 7);
+    if (n > 0) {
+      a_.mov(x86::ecx, after(n - 1));
+      a_.and_(x86::ecx, ir::kMxcsrFlags);
+      a_.or_(x86::eax, x86::ecx);
+    }
+    a_.bind(merge);
+    a_.or_(guest, x86::eax);
+    a_.mov(scratch, ir::kMxcsrDefault);
+    a_.ldmxcsr(scratch);
     RaiseInline(ir::kSimdFloatingPoint, pc);
   });
+}
+
+bool Codegen::KeepsXmm0(const ir::Inst& in) {
+  // Vector ops track xmm0 themselves; of the rest, ops that call no helper (not even out of
+  // line: its path joins the body with xmm0 clobbered) and touch no vector slot keep it.
+  switch (in.op) {
+    case Opcode::kVLoad:
+    case Opcode::kVStore:
+    case Opcode::kVOp:
+    case Opcode::kVFromGpr:
+    case Opcode::kVFromGprOp:
+    case Opcode::kVToGpr:
+    case Opcode::kVFlags:
+    case Opcode::kVStrCmp:
+    case Opcode::kGetMxcsr:
+    case Opcode::kSetMxcsr:
+    case Opcode::kSideExit: return true;
+    case Opcode::kLoad:
+    case Opcode::kStore:
+    case Opcode::kX87Load:
+    case Opcode::kX87Store:
+    case Opcode::kX87ToGpr: return false;
+    default: return KeepsGuestMxcsr(in);
+  }
+}
+
+bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
+  // Ops whose inline code neither calls a helper nor touches MXCSR nor leaves the block.
+  switch (in.op) {
+    case Opcode::kUDiv:
+    case Opcode::kURem:
+    case Opcode::kSDiv:
+    case Opcode::kSRem:
+    case Opcode::kCpuid:
+    case Opcode::kSystem:
+    case Opcode::kRdtsc:
+    case Opcode::kX87Op:
+    case Opcode::kGetMxcsr:
+    case Opcode::kSetMxcsr: return false;
+    case Opcode::kVOp: {
+      const ir::VecOp op = ir::VecOpOf(in.imm);
+      return op != ir::VecOp::kDpps && op != ir::VecOp::kDppd;
+    }
+    default: return true;
+  }
 }
 
 void Codegen::EmitVecMem(const ir::Inst& in) {
@@ -98,8 +196,9 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
     asmjit::Label misaligned = a_.newLabel();
     a_.test(x86::al, 15);
     a_.jnz(misaligned);
-    deferred_.push_back([this, misaligned, pc] {
+    deferred_.push_back([this, misaligned, pc, live = mxcsr_live_] {
       a_.bind(misaligned);
+      if (live) EmitLeaveGuestMxcsr();
       RaiseInline(ir::kGeneralProtection, pc);
     });
   }
@@ -112,7 +211,7 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
     }
     a_.movups(slot, x86::xmm0);
   } else {
-    a_.movups(x86::xmm0, slot);
+    LoadVecDst(ir::VecMemSlot(in.imm));
     switch (bytes) {
       case 4: a_.movd(x86::dword_ptr(x86::rax), x86::xmm0); break;
       case 8: a_.movq(x86::qword_ptr(x86::rax), x86::xmm0); break;
@@ -124,18 +223,22 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
   const uint32_t imm = static_cast<uint32_t>(in.imm);
   const void* fn =
       load ? reinterpret_cast<const void*>(h_.vload) : reinterpret_cast<const void*>(h_.vstore);
-  deferred_.push_back([this, slow, done, saved, imm, pc, fn] {
+  deferred_.push_back([this, slow, done, saved, imm, pc, fn, live = mxcsr_live_] {
     a_.bind(slow);
     SaveCallerSaved(saved);
     a_.mov(x86::rsi, x86::rax);
+    if (live) EmitLeaveGuestMxcsr();
     a_.mov(x86::edx, imm);
     MovImm(x86::rcx, pc);
     a_.mov(x86::rdi, kState);
     CallAbs(fn);
     CheckFault();
+    if (live) EmitEnterGuestMxcsr();
     RestoreCallerSaved(saved);
+    a_.movups(x86::xmm0, VecSlot(ir::VecMemSlot(imm)));  // as the fast path leaves it
     a_.jmp(done);
   });
+  xmm0_slot_ = static_cast<int>(ir::VecMemSlot(in.imm));
 }
 
 // pcmp[ei]str[im] on the host: lengths in eax/edx (already saturated, so the 32-bit form is exact
@@ -165,28 +268,51 @@ void Codegen::EmitVecStrCmp(const ir::Inst& in) {
 // dst = op(dst, src[, imm8]) with the host instruction in xmm0/xmm1.
 void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
                             bool fp, const ir::VecOpInfo& info, uint64_t pc) {
-  a_.movups(x86::xmm0, VecSlot(dst));
-  if (info.kind == VecKind::kIntImm) {
+  if (id == x86::Inst::kIdMovaps && info.kind == VecKind::kInt) {
+    // A full copy: the destination is not read.
+    if (xmm0_slot_ != static_cast<int>(src)) a_.movups(x86::xmm0, VecSlot(src));
+  } else if (info.kind == VecKind::kIntImm) {
+    LoadVecDst(dst);
     a_.emit(id, x86::xmm0, imm8);
   } else {
-    a_.movups(x86::xmm1, VecSlot(src));
+    LoadVecSrc(src);
+    LoadVecDst(dst);
     if (fp) EnterGuestMxcsr();
     if (info.has_imm) {
       a_.emit(id, x86::xmm0, x86::xmm1, imm8);
     } else {
       a_.emit(id, x86::xmm0, x86::xmm1);
     }
-    if (fp) LeaveGuestMxcsr(pc);
+    if (fp) CheckFpOp(pc);
   }
   a_.movups(VecSlot(dst), x86::xmm0);
+  xmm0_slot_ = static_cast<int>(dst);
+}
+
+void Codegen::LoadVecDst(unsigned slot) {
+  if (xmm0_slot_ != static_cast<int>(slot)) a_.movups(x86::xmm0, VecSlot(slot));
+}
+
+void Codegen::LoadVecSrc(unsigned slot) {
+  // From xmm0 when it holds the slot: no store-to-load forwarding from the op that wrote it.
+  if (xmm0_slot_ == static_cast<int>(slot)) {
+    a_.movaps(x86::xmm1, x86::xmm0);
+  } else {
+    a_.movups(x86::xmm1, VecSlot(slot));
+  }
 }
 
 void Codegen::EmitVector(const ir::Inst& in) {
   const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
+  // Paths that keep xmm0 equal to a slot say so at their end; all others leave it unknown.
+  const int cached = xmm0_slot_;
   switch (in.op) {
     case Opcode::kVLoad:
     case Opcode::kVStore: EmitVecMem(in); return;
-    case Opcode::kVStrCmp: EmitVecStrCmp(in); return;
+    case Opcode::kVStrCmp:
+      xmm0_slot_ = -1;
+      EmitVecStrCmp(in);
+      return;
     case Opcode::kVFromGpr: {
       x86::Gp v = In(in.args[0], x86::rax);
       if (ArgWidth(in, 0) == 64) {
@@ -195,6 +321,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
         a_.movd(x86::xmm0, v.r32());
       }
       a_.movups(VecSlot(static_cast<unsigned>(in.imm)), x86::xmm0);
+      xmm0_slot_ = static_cast<int>(in.imm);
       return;
     }
     case Opcode::kGetMxcsr: {
@@ -230,7 +357,12 @@ void Codegen::EmitVector(const ir::Inst& in) {
                 offsetof(CpuState, xmm) + 16 * ir::kMmxSlot0);
   switch (in.op) {
     case Opcode::kVOp:
-      // The MMX bookkeeping ops have no single host instruction.
+      // The MMX bookkeeping ops have no single host instruction. These and the ops below that
+      // write slots or xmm0 otherwise forget xmm0's slot; EmitHostVecOp sets it again.
+      if (op == ir::VecOp::kMmxEnter || op == ir::VecOp::kEmms || op == ir::VecOp::kMmxStore ||
+          op == ir::VecOp::kBlendvps || op == ir::VecOp::kBlendvpd || op == ir::VecOp::kPblendvb) {
+        xmm0_slot_ = -1;
+      }
       if (op == ir::VecOp::kMmxEnter) {
         a_.mov(StateField(x87 + offsetof(X87State, ftw), 1), 0xff);
         a_.and_(StateField(x87 + offsetof(X87State, fsw), 2), ~0x3800);
@@ -280,6 +412,8 @@ void Codegen::EmitVector(const ir::Inst& in) {
           a_.jmp(done);
         });
         EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
+        LeaveGuestMxcsr();  // the staged path joins here under doppel's MXCSR
+        xmm0_slot_ = -1;    // and with xmm0 clobbered by the helper
         a_.bind(done);
         return;
       }
@@ -288,15 +422,16 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVFromGprOp: {
       const unsigned w = ArgWidth(in, 0);
       LoadTo(x86::rdx, in.args[0]);  // out of eax/ecx, which the MXCSR sequences use
-      a_.movups(x86::xmm0, VecSlot(dst));
+      LoadVecDst(dst);
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
         a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx), imm8);
       } else {
         a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
       }
-      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (fp) CheckFpOp(in.guest_pc);
       a_.movups(VecSlot(dst), x86::xmm0);
+      xmm0_slot_ = static_cast<int>(dst);
       return;
     }
     case Opcode::kVToGpr: {
@@ -305,27 +440,29 @@ void Codegen::EmitVector(const ir::Inst& in) {
       const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || op == ir::VecOp::kPextrq ||
                                     info.kind == VecKind::kToGprFp);
       const x86::Gp d = wide ? x86::Gp(x86::rdx) : x86::Gp(x86::edx);
-      a_.movups(x86::xmm1, VecSlot(src));
+      LoadVecSrc(src);
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
         a_.emit(id, d, x86::xmm1, imm8);
       } else {
         a_.emit(id, d, x86::xmm1);
       }
-      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (fp) CheckFpOp(in.guest_pc);
       Commit(x86::rdx);
+      xmm0_slot_ = cached;  // xmm0 untouched
       return;
     }
     case Opcode::kVFlags:
-      a_.movups(x86::xmm0, VecSlot(dst));
-      a_.movups(x86::xmm1, VecSlot(src));
+      LoadVecSrc(src);
+      LoadVecDst(dst);
       if (fp) EnterGuestMxcsr();
       a_.emit(id, x86::xmm0, x86::xmm1);
       a_.pushfq();
       a_.pop(x86::rdx);
-      if (fp) LeaveGuestMxcsr(in.guest_pc);
+      if (fp) CheckFpOp(in.guest_pc);
       a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
       Commit(x86::rdx);
+      xmm0_slot_ = static_cast<int>(dst);  // compared, not written
       return;
     default: return;
   }

@@ -218,18 +218,31 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
     a_.sub(StateField(offsetof(CpuState, budget), 8), x86::rax);
   }
 
+  // A Cond that is the last op and feeds only the conditional terminal becomes the terminal's
+  // own flag test (the flags image stays where it is: nothing is allocated after it).
+  fused_cond_ = ir::kNoValue;
+  uint32_t last = static_cast<uint32_t>(b.insts.size());
+  while (last > 0 && b.insts[last - 1].op == Opcode::kNop) --last;
+  if (last > 0 && b.term.kind == ir::Terminal::Kind::kCondLink && b.term.value == last - 1 &&
+      b.insts[last - 1].op == Opcode::kCond && ((b.insts[last - 1].imm >> 1) & 7) <= 5) {
+    fused_cond_ = last - 1;
+  }
+
   for (uint32_t i = 0; i < b.insts.size(); ++i) {
     const ir::Inst& in = b.insts[i];
-    if (in.op == Opcode::kNop) continue;
+    if (in.op == Opcode::kNop || i == fused_cond_) continue;
     dst_ = Loc{};
     if (in.type != ir::Type::kVoid) {
       RegAlloc::Eviction ev;
       dst_ = ra_.Define(i, i, &ev);
       if (ev.happened) a_.mov(Slot(ev.slot), x86::gpq(ev.reg));
     }
+    if (!KeepsGuestMxcsr(in)) LeaveGuestMxcsr();
+    if (!KeepsXmm0(in)) xmm0_slot_ = -1;
     EmitInst(in);
     ra_.Release(i, in);
   }
+  LeaveGuestMxcsr();
   EmitTerminal(b.term);
 
   // Out-of-line code: budget exit, slow paths, exit sites, stubs, the shared fault exit.
@@ -326,8 +339,9 @@ void Codegen::EmitInst(const ir::Inst& in) {
       a_.jnz(site);
       uint32_t index = side_exits_++;
       exits_.push_back(ExitOffsets{0, 0, in.imm});
-      deferred_.push_back([this, site, index] {
+      deferred_.push_back([this, site, index, live = mxcsr_live_] {
         a_.bind(site);
+        if (live) EmitLeaveGuestMxcsr();
         EmitLinkSite(index);
       });
       break;
@@ -379,10 +393,24 @@ void Codegen::EmitTerminal(const ir::Terminal& t) {
       uint32_t index = static_cast<uint32_t>(exits_.size());
       exits_.push_back(ExitOffsets{0, 0, t.pc});
       exits_.push_back(ExitOffsets{0, 0, t.pc_false});
-      x86::Gp c = In(t.value, x86::rax);
       asmjit::Label not_taken = a_.newLabel();
-      a_.test(c.r32(), c.r32());
-      a_.jz(not_taken);
+      if (fused_cond_ != ir::kNoValue) {
+        // Codes O B Z BE S P: a test of their flag bits (see EmitCond).
+        static constexpr uint32_t kBits[] = {ir::kOF,           ir::kCF, ir::kZF,
+                                             ir::kCF | ir::kZF, ir::kSF, ir::kPF};
+        const ir::Inst& cond = b_->insts[fused_cond_];
+        x86::Gp f = In(cond.args[0], x86::rax);
+        a_.test(f.r32(), kBits[(cond.imm >> 1) & 7]);
+        if (cond.imm & 1) {
+          a_.jnz(not_taken);
+        } else {
+          a_.jz(not_taken);
+        }
+      } else {
+        x86::Gp c = In(t.value, x86::rax);
+        a_.test(c.r32(), c.r32());
+        a_.jz(not_taken);
+      }
       EmitLinkSite(index);
       a_.bind(not_taken);
       EmitLinkSite(index + 1);

@@ -21,6 +21,7 @@ constexpr uint32_t kCallerSavedMask = 1u << x86::Gp::kIdSi | 1u << x86::Gp::kIdD
 
 void RegAlloc::Init(const ir::Block& b) {
   const size_t n = b.insts.size();
+  block_ = &b;
   last_use_.assign(n, kNoUse);
   loc_.assign(n, Loc{});
   for (auto& r : reg_owner_) r = ir::kNoValue;
@@ -56,6 +57,13 @@ int RegAlloc::NewSlot() {
 Loc RegAlloc::Define(ir::Value v, uint32_t at, Eviction* ev) {
   *ev = Eviction{};
   Loc l;
+  const ir::Inst& in = block_->insts[at];
+  if (in.op == ir::Opcode::kConst) {
+    l.konst = true;
+    l.imm = in.imm & ir::WidthMask(in.type);
+    loc_[v] = l;
+    return l;
+  }
   for (int r : kPool) {
     if (reg_owner_[r] == ir::kNoValue) {
       reg_owner_[r] = v;

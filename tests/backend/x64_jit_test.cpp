@@ -333,6 +333,55 @@ TEST_F(X64Jit, BinaryOpsAllWidths) {
   }
 }
 
+TEST_F(X64Jit, ConstantOperandsAsImmediates) {
+  // Constants are encoded as immediates (lea for Add/Sub, imm32 boundaries, narrow widths,
+  // constant shift counts up to and past the width, constant flags operands): every position.
+  const Opcode ops[] = {Opcode::kAdd,    Opcode::kSub,      Opcode::kAnd,     Opcode::kOr,
+                        Opcode::kXor,    Opcode::kMul,      Opcode::kCmpEq,   Opcode::kCmpNe,
+                        Opcode::kCmpULt, Opcode::kCmpSLt,   Opcode::kShl,     Opcode::kShr,
+                        Opcode::kSar,    Opcode::kFlagsAdd, Opcode::kFlagsSub};
+  const uint64_t consts[] = {0,           1,          2,           0x7f,   0x80,
+                             0xff,        0x7fff,     0x8000,      0xffff, 0x7fffffff,
+                             0x80000000,  0xffffffff, 0x100000000, ~0ull,  ~0ull << 31,
+                             ~0ull << 32, 0x12345678, 63,          64,     200};
+  auto init = NewState();
+  for (Opcode op : ops) {
+    const bool shift = op == Opcode::kShl || op == Opcode::kShr || op == Opcode::kSar;
+    const bool cmp = op >= Opcode::kCmpEq && op <= Opcode::kCmpSLt;
+    const bool flags = op == Opcode::kFlagsAdd || op == Opcode::kFlagsSub;
+    for (Type t : kWordTypes) {
+      const unsigned w = ir::BitWidth(t);
+      for (uint64_t k : consts) {
+        for (int const_first = 0; const_first < (shift ? 1 : 2); ++const_first) {
+          const Type kt = shift ? Type::kI8 : t;
+          ir::Block b = Build([&](Emitter& e) {
+            Value x = e.GetReg(t, RAX), c = e.Const(kt, k);
+            Value r = const_first ? e.Emit(op,
+                                           cmp     ? Type::kI1
+                                           : flags ? Type::kI64
+                                                   : t,
+                                           c, x)
+                                  : e.Emit(op,
+                                           cmp     ? Type::kI1
+                                           : flags ? Type::kI64
+                                                   : t,
+                                           x, c);
+            e.SetReg(R8, e.ZExt(Type::kI64, r));
+            e.SetReg(R9, e.Add(x, e.Const(t, k)));  // a second use of an equal constant
+            e.SetReg(R10, c);
+          });
+          CompiledBlock cb = Compile(b, CompileOptions{false});
+          for (uint64_t x : Values(w, 12, 5 + w)) {
+            init->gpr[RAX] = WithGarbage(x, w, 0xdeadbeefcafef00dull);
+            ASSERT_TRUE(Same(b, cb, *init)) << ir::Info(op).name << " w" << w << " k=" << k
+                                            << " first=" << const_first << " x=" << x;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_F(X64Jit, UnaryAndBitCountOps) {
   const Opcode ops[] = {Opcode::kNot,    Opcode::kNeg, Opcode::kBswap,
                         Opcode::kPopcnt, Opcode::kCtz, Opcode::kClz};
@@ -823,6 +872,34 @@ TEST_F(X64Jit, SideExitsAndExitNumbering) {
     init->gpr[RDX] = (bits >> 3) & 1;
     ASSERT_TRUE(Same(b, cb, *init)) << bits;
     EXPECT_EQ(jit_state().last_exit_block, kBlockId);
+  }
+}
+
+TEST_F(X64Jit, CondFoldedIntoConditionalTerminal) {
+  // A Cond that is the block's last op and feeds only CondLink becomes the terminal's own test
+  // (codes O B Z BE S P and their negations); the others keep the generic path.
+  auto init = NewState();
+  for (unsigned cc = 0; cc < 16; ++cc) {
+    for (int image_reg = 0; image_reg < 2; ++image_reg) {
+      ir::Block b = Build([&](Emitter& e) {
+        Value f = image_reg ? e.GetReg(Type::kI64, RAX)
+                            : e.FlagsSub(e.GetReg(Type::kI64, RAX), e.GetReg(Type::kI64, RBX));
+        e.SetFlags(ir::kArithFlags, f);
+        e.CondLink(e.Cond(cc, f), 0x3000, 0x4000);
+      });
+      CompiledBlock cb = Compile(b, CompileOptions{false});
+      std::mt19937_64 rng(cc);
+      for (unsigned bits = 0; bits < 64; ++bits) {
+        uint64_t f = 0;
+        const uint64_t flags[] = {ir::kCF, ir::kPF, ir::kAF, ir::kZF, ir::kSF, ir::kOF};
+        for (unsigned k = 0; k < 6; ++k) {
+          if (bits & (1u << k)) f |= flags[k];
+        }
+        init->gpr[RAX] = image_reg ? f : rng() % 4;
+        init->gpr[RBX] = image_reg ? 0 : rng() % 4 + (bits & 1 ? 1ull << 63 : 0);
+        ASSERT_TRUE(Same(b, cb, *init)) << "cc " << cc << " flags " << f;
+      }
+    }
   }
 }
 

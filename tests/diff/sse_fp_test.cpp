@@ -205,6 +205,73 @@ TEST_P(DiffSseFp, FpSequence) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+TEST_P(DiffSseFp, FlagsAcrossFpRuns) {
+  // The JIT keeps the guest MXCSR loaded over a run of FP ops and collects the flags once: a
+  // fault in the middle of a run must report exactly the flags of the ops before it plus, for a
+  // pre-computation exception (here DE or ZE), only that op's pre-computation flags.
+  DiffHarness h(GetParam());
+  Rng rng(14);
+  auto set_f64 = [](CaseInput& in, unsigned reg, double v) { memcpy(in.regs.xmm[reg], &v, 8); };
+  std::vector<CaseInput> inputs;
+  for (uint32_t mxcsr : {0x1f80u, 0x1e80u, 0x1d80u, 0x0f80u, 0x1f00u, 0x1c80u}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      CaseInput in = Input(rng, Lanes::kF64, mxcsr);
+      set_f64(in, 1, 1.0);
+      set_f64(in, 2, variant & 1 ? 1e-30 : 1.0);  // inexact sum or exact
+      set_f64(in, 3, 4.9e-320);                   // denormal: DE, and inexact tiny products
+      set_f64(in, 4, variant & 2 ? 1.5 : 0.5);
+      set_f64(in, 5, 3.0);
+      set_f64(in, 7, 0.0);
+      inputs.push_back(in);
+    }
+  }
+  RunAll(
+      h,
+      [&](Asm& a) {
+        a.addsd(x86::xmm1, x86::xmm2);
+        a.movsd(x86::xmm6, x86::ptr(x86::r15, 0x200));
+        a.mulsd(x86::xmm3, x86::xmm4);
+        a.add(x86::rax, x86::rbx);
+        a.divsd(x86::xmm5, x86::xmm7);
+        a.sqrtsd(x86::xmm6, x86::xmm6);
+        a.stmxcsr(x86::ptr(x86::r15, 0x304, 4));
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, DependentChainsAcrossMemoryOps) {
+  // The JIT forwards a vector op's result to the next op through a host register: chains that
+  // read a result as source and as destination, interleaved with integer loads/stores (whose
+  // slow paths call helpers), vector loads/stores, conversions and compares.
+  DiffHarness h(GetParam());
+  Rng rng(15);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF64, 28, true);
+  RunAll(
+      h,
+      [&](Asm& a) {
+        a.movapd(x86::xmm0, x86::xmm1);
+        a.addpd(x86::xmm0, x86::xmm2);
+        a.mulpd(x86::xmm2, x86::xmm0);
+        a.movq(x86::rax, x86::xmm2);
+        a.mov(x86::ptr(x86::r15, 0x208), x86::rax);
+        a.movsd(x86::xmm3, x86::ptr(x86::r15, 0x208));
+        a.subsd(x86::xmm3, x86::xmm2);
+        a.movaps(x86::xmm1, x86::xmm3);
+        a.pxor(x86::xmm1, x86::xmm0);
+        a.movd(x86::xmm4, x86::eax);
+        a.paddd(x86::xmm4, x86::xmm1);
+        a.mov(x86::rbx, x86::ptr(x86::r15, 0x200));
+        a.cvttsd2si(x86::rcx, x86::xmm3);
+        a.ucomisd(x86::xmm3, x86::xmm0);
+        a.movdqa(x86::ptr(x86::r15, 0x200), x86::xmm4);
+        a.pshufd(x86::xmm4, x86::xmm4, 0x1b);
+        a.addsd(x86::xmm4, x86::xmm4);
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DiffSseFp, testing::ValuesIn(AllEngines()), EngineTestName);
 
 }  // namespace
