@@ -21,6 +21,10 @@ struct Helpers {
   uint64_t (*rdtsc)(CpuState*);
   // One x87 instruction (runtime/x87.h X87Execute); raises #MF.
   uint64_t (*x87)(CpuState*, uint64_t imm, uint64_t rflags, uint64_t ea, uint64_t pc);
+  // The guest x87 state into and out of the host FPU (runtime/x87.h X87Enter, X87Leave): the JIT
+  // runs x87 instructions inline while it is there.
+  void (*x87_enter)(CpuState*);
+  void (*x87_leave)(CpuState*);
   // Vector memory slow path: `mem_imm` is the VLoad/VStore imm (slot, bytes, align; ir/vector.h).
   // A load writes the slot (zero-extended) only when every byte was read.
   void (*vload)(CpuState*, uint64_t addr, uint32_t mem_imm, uint64_t pc);

@@ -7,10 +7,11 @@
 namespace doppel::ir {
 
 enum X87OpFlag : uint32_t {
-  kX87Waiting = 1u << 0,  // a waiting instruction: a pending unmasked exception raises #MF first
-  kX87Commit = 1u << 1,   // write the resulting FPU state (0: only compute the memory result)
-  kX87Memory = 1u << 2,   // has a memory operand (in the operand buffer)
-  kX87Control = 1u << 3,  // a control instruction: keeps FIP/FDP/FOP
+  kX87Waiting = 1u << 0,    // a waiting instruction: a pending unmasked exception raises #MF first
+  kX87Commit = 1u << 1,     // write the resulting FPU state (0: only compute the memory result)
+  kX87Memory = 1u << 2,     // has a memory operand (in the operand buffer)
+  kX87Control = 1u << 3,    // a control instruction: keeps FIP/FDP/FOP
+  kX87StoreForm = 1u << 4,  // both ops of a memory store (result first, commit after the store)
 };
 
 // opcode: 0xD8..0xDF, or 0x9B (FWAIT). modrm: register forms as encoded; memory forms carry the

@@ -189,6 +189,8 @@ backend::Helpers MakeHelpers() {
   h.cpuid = Cpuid;
   h.rdtsc = Rdtsc;
   h.x87 = X87Execute;
+  h.x87_enter = X87Enter;
+  h.x87_leave = X87Leave;
   h.vload = VLoad;
   h.vstore = VStore;
   h.system = sys::SystemHelper;

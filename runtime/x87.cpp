@@ -254,6 +254,28 @@ uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uin
   return out;
 }
 
+void X87Enter(CpuState* s) {
+  X87State& x = s->x87;
+  if (x.live || (x.fcw & 0x3f) != 0x3f || (x.fsw & 0x80)) return;
+  alignas(16) uint8_t img[kImageSize];
+  ToImage(x, img);
+  asm volatile("frstor %0" : : "m"(img));
+  x.live = 1;
+}
+
+void X87Leave(CpuState* s) {
+  X87State& x = s->x87;
+  if (!x.live) return;
+  alignas(16) uint8_t img[kImageSize];
+  asm volatile("fnsave %0" : "=m"(img));
+  FromImage(img, x);  // the pointers were kept in x by the inline code
+  if (x.undo) {
+    x.fsw = x.undo_fsw;  // with the TOP of before the store
+    if (x.undo == 2) x.ftw |= static_cast<uint8_t>(1u << Top(x.fsw));
+  }
+  x.live = x.undo = 0;
+}
+
 void X87ToFxsave(const CpuState& s, uint8_t* image) {
   const X87State& x = s.x87;
   Put16(image + 0, x.fcw);

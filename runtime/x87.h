@@ -13,6 +13,14 @@ namespace doppel {
 // a pending unmasked exception raises #MF (vector 16) at `pc` instead and changes nothing.
 uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uint64_t pc);
 
+// For the JIT's inline x87 code (backend/x64/emit_x87.cpp). X87Enter loads the guest state into
+// the host FPU and sets x87.live, but only while every exception is masked and none is pending,
+// so no host instruction can trap and FOP/FDP never change (the rest goes through X87Execute).
+// X87Leave saves the host FPU back into the state (undoing an unfinished store, see x87.undo),
+// leaves the host FPU initialised and clears x87.live; both do nothing when already done.
+void X87Enter(CpuState* s);
+void X87Leave(CpuState* s);
+
 // The x87 part of the 512-byte FXSAVE image (bytes 0..31 and the registers at 32..159), and
 // back, for the FXSAVE/FXRSTOR translators. MXCSR and XMM fields are not touched.
 void X87ToFxsave(const CpuState& s, uint8_t* image);

@@ -18,7 +18,13 @@ struct X87State {
   uint64_t fip = 0;  // its address
   uint64_t fdp = 0;  // the address of its memory operand
   uint16_t fcs = 0, fds = 0;
-  uint32_t pad1 = 0;
+  // JIT bookkeeping, zero whenever the JIT is not running (backend/x64/emit_x87.cpp): `live` = the
+  // host FPU holds this state (the fields above are stale); `undo` = a store's result was computed
+  // (1, or 2 when it popped) and its guest store has not completed: leaving restores `undo_fsw`
+  // (and the popped register's tag), so a faulting store leaves the state of the instruction start.
+  uint8_t live = 0;
+  uint8_t undo = 0;
+  uint16_t undo_fsw = 0;
   // The memory operand of the running x87 instruction (up to the 108-byte FNSAVE image): guest
   // loads are copied here before the operation, stores are copied out of it afterwards.
   alignas(16) uint8_t opbuf[112] = {};

@@ -100,13 +100,21 @@ struct ExitOffsets {
   uint64_t target_pc = 0;
 };
 
+// The x87 enter/leave stubs of the trampoline page (jit.cpp): each calls Helpers::x87_enter /
+// x87_leave with every register preserved.
+struct X87Stubs {
+  uint64_t enter = 0;
+  uint64_t leave = 0;
+};
+
 // Generates the host code of one block into an Assembler whose CodeHolder base is the block's
 // final address. Defined across jit.cpp (driver, exits), emit_alu.cpp, emit_flags.cpp and
 // emit_memory.cpp.
 class Codegen {
  public:
-  Codegen(x86::Assembler& a, const backend::Helpers& h, uint64_t base, uint64_t epilogue)
-      : a_(a), h_(h), base_(base), epilogue_(epilogue) {}
+  Codegen(x86::Assembler& a, const backend::Helpers& h, uint64_t base, uint64_t epilogue,
+          X87Stubs x87_stubs)
+      : a_(a), h_(h), base_(base), epilogue_(epilogue), x87_stubs_(x87_stubs) {}
   // Emits the block; false when the block needs more spill slots than the frame has.
   bool Run(const ir::Block& b, void* block_id, const CompileOptions& o);
   const std::vector<ExitOffsets>& exits() const { return exits_; }
@@ -182,8 +190,17 @@ class Codegen {
   void CheckFpOp(uint64_t pc);  // after an FP op: #XM if it raised an unmasked exception
   static bool KeepsGuestMxcsr(const ir::Inst& in);
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
-  // --- emit_x87.cpp: x87 operations (the FPU unit helper) and its operand buffer ---
+  // --- emit_x87.cpp: x87 operations (inline on the host FPU, or the FPU unit helper) ---
   void EmitX87(const ir::Inst& in);
+  void EmitX87Call(const ir::Inst& in);    // the unit: rax = RFLAGS after
+  void EmitX87Inline(const ir::Inst& in);  // the host FPU holds the state: rax = RFLAGS after
+  void EmitX87Leave();                     // the state back into CpuState, if it is in the FPU
+  static bool X87Inline(uint64_t imm);     // an X87Op imm the inline path can run
+  // Ops that read or write the x87 state in CpuState (MMX registers, the unit's own forms,
+  // system ops): Run() emits EmitX87Leave before them.
+  static bool TouchesX87State(const ir::Inst& in);
+  void CallRel32(uint64_t target);  // hand-emitted rel32 call into the code region
+  x86::Mem X87Field(size_t off, unsigned bytes) const;
   // Saves the caller-saved registers in `mask`, calls fn, restores them (rax survives).
   void SaveCallerSaved(uint32_t mask);
   void RestoreCallerSaved(uint32_t mask);
@@ -232,10 +249,11 @@ class Codegen {
   std::vector<PendingLink> pending_;
   uint32_t side_exits_ = 0;              // SideExit ops seen so far: their exit numbers
   ir::Value fused_cond_ = ir::kNoValue;  // a Cond folded into the CondLink terminal
-  bool mxcsr_live_ = false;
-  int xmm0_slot_ = -1;  // the vector slot xmm0 holds at this point of the body, or -1  // the host
-                        // MXCSR holds the guest's at this point of the body
-  uint32_t fp_run_ops_ = 0;  // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
+  bool mxcsr_live_ = false;  // the host MXCSR holds the guest's at this point of the body
+  int xmm0_slot_ = -1;       // the vector slot xmm0 holds at this point of the body, or -1
+  X87Stubs x87_stubs_;
+  bool x87_entered_ = false;  // an enter was emitted since the block start or the last leave
+  uint32_t fp_run_ops_ = 0;   // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
 };
 
 }  // namespace doppel::x64

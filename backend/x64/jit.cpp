@@ -52,6 +52,7 @@ struct Jit::Impl {
   size_t used = 0;
   uint32_t (*enter)(CpuState*, const uint8_t*) = nullptr;
   uint64_t epilogue = 0;
+  uint64_t x87_enter = 0, x87_leave = 0;  // the stubs above (Codegen::X87Stubs)
   asmjit::Environment env = asmjit::Environment::host();
   asmjit::CodeHolder code;
   AbortOnError on_error;
@@ -74,8 +75,39 @@ void Jit::Impl::BuildTrampoline() {
   a.sub(x86::rsp, kFrameSize);
   a.mov(kState, x86::rdi);
   a.jmp(x86::rsi);
+  // x87 enter/leave stubs for block bodies: call the helper with every register preserved
+  // (pool registers, rax..r11 in use by the surrounding code, and xmm0..15, since C++ may use
+  // them).
+  auto x87_stub = [&](void (*fn)(CpuState*)) {
+    a.align(asmjit::AlignMode::kCode, 16);
+    asmjit::Label l = a.newLabel();
+    a.bind(l);
+    static const x86::Gp kSaved[] = {x86::rax, x86::rcx, x86::rdx, x86::rsi, x86::rdi,
+                                     x86::r8,  x86::r9,  x86::r10, x86::r11};
+    for (const x86::Gp& r : kSaved) a.push(r);  // 9 pushes after the call: rsp is 16-aligned
+    a.sub(x86::rsp, 256);
+    for (int i = 0; i < 16; ++i) a.movdqu(x86::dqword_ptr(x86::rsp, 16 * i), x86::xmm(i));
+    a.mov(x86::rdi, kState);
+    a.mov(x86::rax, reinterpret_cast<uint64_t>(fn));
+    a.call(x86::rax);
+    for (int i = 0; i < 16; ++i) a.movdqu(x86::xmm(i), x86::dqword_ptr(x86::rsp, 16 * i));
+    a.add(x86::rsp, 256);
+    for (int i = 8; i >= 0; --i) a.pop(kSaved[i]);
+    a.ret();
+    return l;
+  };
+  asmjit::Label x87_enter_stub = x87_stub(helpers.x87_enter);
+  asmjit::Label x87_leave_stub = x87_stub(helpers.x87_leave);
+
   a.align(asmjit::AlignMode::kCode, 16);
   size_t epilogue_off = a.offset();
+  // The guest x87 state may still be in the host FPU (blocks keep it there across chains).
+  const size_t live = offsetof(CpuState, x87) + offsetof(X87State, live);
+  asmjit::Label x87_done = a.newLabel();
+  a.cmp(x86::byte_ptr(kState, static_cast<int32_t>(live)), 0);
+  a.je(x87_done);
+  a.call(x87_leave_stub);
+  a.bind(x87_done);
   a.add(x86::rsp, kFrameSize);
   a.pop(x86::r15);
   a.pop(x86::r14);
@@ -89,6 +121,8 @@ void Jit::Impl::BuildTrampoline() {
   code.copyFlattenedData(region, kTrampolineBytes);
   enter = reinterpret_cast<uint32_t (*)(CpuState*, const uint8_t*)>(region);
   epilogue = reinterpret_cast<uint64_t>(region) + epilogue_off;
+  x87_enter = reinterpret_cast<uint64_t>(region) + code.labelOffset(x87_enter_stub);
+  x87_leave = reinterpret_cast<uint64_t>(region) + code.labelOffset(x87_leave_stub);
 }
 
 Jit::Jit(const backend::Helpers& helpers, size_t code_cache_bytes)
@@ -124,7 +158,7 @@ std::optional<CompiledBlock> Jit::Compile(const ir::Block& b, void* block_id,
   m.code.init(m.env, base);
   m.code.setErrorHandler(&m.on_error);
   x86::Assembler a(&m.code);
-  Codegen cg(a, m.helpers, base, m.epilogue);
+  Codegen cg(a, m.helpers, base, m.epilogue, X87Stubs{m.x87_enter, m.x87_leave});
   if (!cg.Run(b, block_id, o)) return std::nullopt;
   m.code.flatten();
   m.code.resolveUnresolvedLinks();
@@ -238,6 +272,7 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
       if (ev.happened) a_.mov(Slot(ev.slot), x86::gpq(ev.reg));
     }
     if (!KeepsGuestMxcsr(in)) LeaveGuestMxcsr();
+    if (TouchesX87State(in)) EmitX87Leave();
     if (!KeepsXmm0(in)) xmm0_slot_ = -1;
     EmitInst(in);
     ra_.Release(i, in);

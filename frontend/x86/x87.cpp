@@ -123,7 +123,7 @@ Value EmitX87(Context& c, Value rflags) {
     c.RaiseException(ir::kInvalidOpcode);
     return rflags;
   }
-  flags |= ir::kX87Memory;
+  flags |= ir::kX87Memory | (form.store ? uint32_t{ir::kX87StoreForm} : 0u);
   const uint64_t imm = ir::PackX87(opcode, static_cast<uint8_t>(reg << 3 | 2), guest_modrm, flags);
   Value addr = c.Address(static_cast<unsigned>(mi));
   auto at = [&](unsigned off) { return off ? c.ir.Add(addr, c.ir.Imm64(off)) : addr; };

@@ -366,6 +366,73 @@ TEST_P(DiffX87, UnmaskedExceptionRaisesMathFault) {
       in);
 }
 
+// The JIT keeps the x87 state in the host FPU over runs of x87 instructions and across chained
+// blocks: the state must be exact after a loop of blocks, across an MMX instruction, around a
+// control word that unmasks an exception, and after a store to an unmapped page, which leaves
+// the state of the store's start (fstp/fistp/fbstp pop only when the store completes).
+TEST_P(DiffX87, StateAcrossBlocksMmxAndFaultingStores) {
+  std::vector<CaseInput> in;
+  for (const F80& x : Edges()) in.push_back(Input(x, Edges()[5], 0x037f));
+  Run(
+      [](Asm& a) {  // a loop of chained blocks; the status word read inside the run
+        asmjit::Label loop = a.newLabel();
+        LoadAB(a);
+        a.mov(x86::ecx, 5);
+        a.bind(loop);
+        a.fadd(x86::st0, x86::st1);
+        a.fst(At(kOut, 8));
+        a.fnstsw(x86::ax);
+        a.add(x86::ebx, x86::eax);
+        a.fucomi(x86::st1);
+        a.fcmovb(x86::st1);
+        a.dec(x86::ecx);
+        a.jnz(loop);
+        a.fistp(At(kOut + 8, 4));
+      },
+      in);
+  Run(
+      [](Asm& a) {  // MMX after x87 in one block, then x87 again
+        LoadAB(a);
+        a.fmul(x86::st0, x86::st1);
+        a.movq(x86::mm0, At(kA, 8));
+        a.paddd(x86::mm0, At(kB, 8));
+        a.movq(At(kOut, 8), x86::mm0);
+        a.emms();
+        a.fld1();
+        a.fadd(At(kA, 8));
+      },
+      in);
+  for (uint32_t reg : {2u, 3u, 4u}) {  // fstp m64, fistp m32, fbstp m80 to an unmapped page
+    Run(
+        [reg](Asm& a) {
+          LoadAB(a);
+          a.fdiv(x86::st0, x86::st1);
+          a.mov(x86::eax, kUnmappedAddr);
+          if (reg == 2) a.fstp(x86::qword_ptr(x86::rax));
+          if (reg == 3) a.fistp(x86::dword_ptr(x86::rax));
+          if (reg == 4) a.fbstp(x86::tword_ptr(x86::rax));
+        },
+        in);
+  }
+  std::vector<CaseInput> unmask;
+  for (const F80& x : Edges()) {
+    CaseInput c = Input(x, Edges()[0], 0x037f);
+    c.mem.push_back({kBaseValue + kCw + 2, 0x037b, 2});  // ZE unmasked
+    unmask.push_back(c);
+  }
+  Run(
+      [](Asm& a) {  // an inline run, then FLDCW unmasks ZE: x / 0 takes #MF at the FWAIT
+        LoadAB(a);
+        a.fadd(x86::st0, x86::st0);
+        a.fldcw(At(kCw + 2, 2));
+        a.fdiv(x86::st0, x86::st1);
+        a.mov(x86::ebx, 1);
+        a.fwait();
+        a.mov(x86::ebx, 2);
+      },
+      unmask);
+}
+
 // The harness itself: an x87 register difference is reported, and the native side really takes
 // the deferred #MF (vector 16) the test above expects.
 TEST_P(DiffX87, HarnessSeesX87StateAndMathFault) {
