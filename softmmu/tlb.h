@@ -9,7 +9,7 @@ namespace doppel::softmmu {
 constexpr unsigned kPageBits = 12;
 constexpr uint64_t kPageSize = 1ull << kPageBits;
 constexpr uint64_t kPageMask = ~(kPageSize - 1);
-constexpr unsigned kTlbBits = 8;
+constexpr unsigned kTlbBits = 10;
 constexpr unsigned kTlbSize = 1u << kTlbBits;
 constexpr uint64_t kTlbInvalid = 1;  // never equal to a page-aligned tag
 
