@@ -40,7 +40,7 @@ void PrintUsage(FILE* out) {
       "  boot --kernel FILE boot a multiboot or ELF32 kernel on an emulated PC\n"
       "options:\n"
       "  --engine interp|jit|compare   execution engine (default jit)\n"
-      "  -d ITEMS          log in_asm,ir,ir_opt,out_asm,exec\n"
+      "  -d ITEMS          log in_asm,ir,ir_opt,out_asm,exec,perfmap (JIT symbols for perf)\n"
       "  -D FILE           write the log to FILE instead of stderr\n"
       "  --stats           print translation and dispatch statistics at exit\n"
       "  --max-insns N     stop after about N guest instructions\n"

@@ -3,9 +3,12 @@
 #include "runtime/machine.h"
 
 #include <Zydis/Zydis.h>
+#include <unistd.h>
 
 #include <cinttypes>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "backend/interp/interp.h"
 #include "frontend/x86/translate.h"
@@ -63,9 +66,11 @@ bool ParseLogItems(std::string_view list, LogOptions* log, std::string* error) {
       log->out_asm = true;
     else if (item == "exec")
       log->exec = true;
+    else if (item == "perfmap")
+      log->perfmap = true;
     else {
-      *error =
-          "unknown -d item '" + std::string(item) + "' (known: in_asm, ir, ir_opt, out_asm, exec)";
+      *error = "unknown -d item '" + std::string(item) +
+               "' (known: in_asm, ir, ir_opt, out_asm, exec, perfmap)";
       return false;
     }
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
@@ -296,12 +301,32 @@ bool Machine::Impl::CompileHost(TranslatedBlock* tb) {
   tb->jit = std::move(*compiled);
   tb->host_entry = tb->jit.entry;
   stats.code_cache_bytes = jit->used();
+  if (config.log.perfmap) WritePerfMapEntry(tb);
   if (config.log.out_asm) {
     fprintf(config.log.out, "OUT: host code for guest 0x%" PRIx64 " (%zu bytes)\n%s\n",
             tb->guest_pc, tb->jit.size, jit->Disassemble(tb->jit.entry, tb->jit.size).c_str());
   }
 #endif
   return true;
+}
+
+void Machine::Impl::WritePerfMapEntry(const TranslatedBlock* tb) {
+#if DOPPEL_HAVE_JIT
+  if (!perfmap_file) {
+    std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+    perfmap_file.reset(fopen(path.c_str(), "a"));
+    if (!perfmap_file) {
+      fprintf(stderr, "doppel: cannot write %s; -d perfmap is off\n", path.c_str());
+      config.log.perfmap = false;
+      return;
+    }
+  }
+  fprintf(perfmap_file.get(), "%" PRIxPTR " %zx guest_%" PRIx64 "\n",
+          reinterpret_cast<uintptr_t>(tb->jit.entry), tb->jit.size, tb->guest_pc);
+  fflush(perfmap_file.get());
+#else
+  (void)tb;
+#endif
 }
 
 TranslatedBlock* Machine::Impl::GetBlock(uint64_t pc, bool*) {

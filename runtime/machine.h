@@ -31,6 +31,7 @@ struct LogOptions {
   bool ir_opt = false;   // IR after the passes
   bool out_asm = false;  // host disassembly of each compiled block
   bool exec = false;     // each block executed (through the dispatcher)
+  bool perfmap = false;  // /tmp/perf-PID.map: names JIT blocks by guest address for `perf report`
   FILE* out = stderr;
 };
 // Parses a QEMU-style "-d" list ("in_asm,ir,exec"); returns false and names the bad item.

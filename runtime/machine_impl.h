@@ -2,6 +2,7 @@
 // compare mode (not part of the public API).
 #pragma once
 #include <array>
+#include <cstdio>
 #include <memory>
 
 #include "backend/helpers.h"
@@ -61,6 +62,8 @@ struct Machine::Impl {
   runtime::TranslatedBlock* GetBlock(uint64_t pc, bool* fetch_fault);
   std::unique_ptr<runtime::TranslatedBlock> Translate(uint64_t pc, unsigned max_insns);
   bool CompileHost(runtime::TranslatedBlock* tb);
+  void WritePerfMapEntry(const runtime::TranslatedBlock* tb);  // -d perfmap
+  std::unique_ptr<FILE, int (*)(FILE*)> perfmap_file{nullptr, fclose};
   void Flush();
   void InvalidateCodePage(uint64_t page);
 

@@ -44,6 +44,27 @@ std::optional<uint64_t> Fold(const Block& b, const Inst& in) {
   }
 }
 
+// x + 0, x - 0, x | 0, x ^ 0 and shifts by 0 are x (the segment base of a flat segment is
+// a constant 0 added to every address); kNoValue otherwise.
+Value Identity(const Block& b, const Inst& in) {
+  auto zero = [&](Value v) { return b.insts[v].op == Opcode::kConst && b.insts[v].imm == 0; };
+  auto same_type = [&](Value v) { return b.insts[v].type == in.type; };
+  switch (in.op) {
+    case Opcode::kAdd:
+    case Opcode::kOr:
+    case Opcode::kXor:
+      if (zero(in.args[0]) && same_type(in.args[1])) return in.args[1];
+      [[fallthrough]];
+    case Opcode::kSub:
+    case Opcode::kShl:
+    case Opcode::kShr:
+    case Opcode::kSar:
+      if (zero(in.args[1]) && same_type(in.args[0])) return in.args[0];
+      return kNoValue;
+    default: return kNoValue;
+  }
+}
+
 }  // namespace
 
 void ConstantFold(Block& b) {
@@ -57,6 +78,12 @@ void ConstantFold(Block& b) {
     }
     if (in.op == Opcode::kSelect && b.insts[in.args[0]].op == Opcode::kConst) {
       repl[i] = b.insts[in.args[0]].imm ? in.args[1] : in.args[2];
+      in = Inst{};
+      changed = true;
+      continue;
+    }
+    if (Value same = Identity(b, in); same != kNoValue) {
+      repl[i] = same;
       in = Inst{};
       changed = true;
       continue;

@@ -48,6 +48,31 @@ TEST(Opt, ConstantFoldFoldsArithmeticAndSelects) {
   ExpectSameState(RunBlock(before, s), RunBlock(b, s));
 }
 
+TEST(Opt, ConstantFoldDropsIdentities) {
+  Block b;
+  Emitter e(b);
+  Value x = e.GetReg(Type::kI64, 1);
+  Value zero = e.Const(Type::kI64, 0);
+  Value sum = e.Add(x, zero);  // a flat segment base added to an address
+  Value low = e.Trunc(Type::kI32, e.Or(zero, sum));
+  Value shifted = e.Shl(low, e.Const(Type::kI8, 0));
+  Value keep = e.Sub(zero, x);  // 0 - x is not an identity
+  e.SetReg(0, e.ZExt(Type::kI64, shifted));
+  e.SetReg(2, keep);
+  e.Link(0x10);
+  Block before = b;
+  opt::ConstantFold(b);
+  opt::DeadCodeElimination(b);
+  EXPECT_EQ(Verify(b), "");
+  EXPECT_EQ(Count(b, Opcode::kAdd), 0u);
+  EXPECT_EQ(Count(b, Opcode::kOr), 0u);
+  EXPECT_EQ(Count(b, Opcode::kShl), 0u);
+  EXPECT_EQ(Count(b, Opcode::kSub), 1u);
+  CpuState s;
+  s.gpr[1] = 0x123456789abcdefull;
+  ExpectSameState(RunBlock(before, s), RunBlock(b, s));
+}
+
 TEST(Opt, ForwardGuestStateReusesReadsAndDropsOverwrittenWrites) {
   Block b;
   Emitter e(b);

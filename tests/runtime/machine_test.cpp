@@ -3,6 +3,10 @@
 #include "runtime/machine.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
 
 #include "tests/support/engines.h"
 #include "tests/support/nasm.h"
@@ -199,6 +203,36 @@ TEST_P(MachineTest, SmallCodeCacheFlushesAndKeepsRunning) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, MachineTest, testing::ValuesIn(test::AllEngines()),
                          test::EngineTestName);
+
+#if DOPPEL_HAVE_JIT
+// -d perfmap: each compiled block is named in /tmp/perf-PID.map (address, size, guest PC) so
+// `perf report` can attribute samples in JIT code.
+TEST(MachinePerfMap, NamesCompiledBlocks) {
+  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  std::remove(path.c_str());
+  MachineConfig cfg;
+  cfg.engine = Engine::kJit;
+  cfg.log.perfmap = true;
+  auto m = std::make_unique<Machine>(cfg);
+  std::string err;
+  ASSERT_TRUE(m->Map(kCode, 0x10000, kProtRWX, &err)) << err;
+  std::vector<uint8_t> code = test::Assemble("mov eax, 1\njmp next\nnext:\nhlt", kCode);
+  m->WriteMemory(kCode, code.data(), code.size());
+  m->cpu().rip = kCode;
+  ASSERT_EQ(m->Run().reason, StopReason::kHalt);
+  m.reset();
+  std::string all;
+  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) all += line;
+    std::fclose(f);
+  }
+  std::remove(path.c_str());
+  char guest[32];
+  snprintf(guest, sizeof guest, " guest_%llx\n", static_cast<unsigned long long>(kCode));
+  EXPECT_NE(all.find(guest), std::string::npos) << all;
+}
+#endif
 
 }  // namespace
 }  // namespace doppel
