@@ -3,6 +3,7 @@
 #pragma once
 #include <asmjit/x86.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -70,6 +71,7 @@ class RegAlloc {
   Loc Define(ir::Value v, uint32_t at, Eviction* ev);
   void Release(uint32_t at, const ir::Inst& in);
   Loc Where(ir::Value v) const { return loc_[v]; }
+  void ExtendUse(ir::Value v, uint32_t at) { last_use_[v] = std::max(last_use_[v], at); }
   uint32_t last_use(ir::Value v) const { return last_use_[v]; }
   uint32_t CallerSavedInUse() const;
   bool overflow() const { return overflow_; }
@@ -134,6 +136,18 @@ class Codegen {
   void EmitStubs();
   void JmpAbs(uint64_t target);    // hand-emitted rel32 jump to an address in the code region
   void ExitWith(uint32_t reason);  // eax = reason; jump to the epilogue
+
+  // --- address.cpp: address trees folded into one LEA at each memory op ---
+  struct AddressForm {
+    ir::Value base = ir::kNoValue, index = ir::kNoValue;
+    unsigned shift = 0;
+    int64_t disp = 0;
+    bool mod32 = false;  // computed modulo 2^32 (a ZExt root): LEA into eax
+  };
+  void PlanAddresses();  // after ra_.Init: fills folded_ and the forms, extends leaf lifetimes
+  bool CollectAddress(ir::Value v, unsigned shift, bool mod32, AddressForm* f,
+                      std::vector<ir::Value>* inner, bool root) const;
+  void LoadAddress(ir::Value v);  // rax = the address v (a LEA when v's tree is folded)
 
   // --- emit_alu.cpp: values, guest state, integer ops ---
   void EmitConst(const ir::Inst& in);
@@ -252,6 +266,10 @@ class Codegen {
   bool mxcsr_live_ = false;  // the host MXCSR holds the guest's at this point of the body
   int xmm0_slot_ = -1;       // the vector slot xmm0 holds at this point of the body, or -1
   X87Stubs x87_stubs_;
+  std::vector<uint32_t> uses_;     // per value: how many op arguments read it
+  std::vector<bool> folded_;       // per op: part of a folded address tree, not emitted
+  std::vector<int> address_form_;  // per value: index into forms_, or -1
+  std::vector<AddressForm> forms_;
   bool x87_entered_ = false;  // an enter was emitted since the block start or the last leave
   uint32_t fp_run_ops_ = 0;   // FP ops since EnterGuestMxcsr: picks CpuState::mxcsr_after[]
 };

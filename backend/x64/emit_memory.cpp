@@ -69,7 +69,7 @@ void Codegen::EmitLoad(const ir::Inst& in) {
   const unsigned size = w / 8;
   asmjit::Label slow = a_.newLabel(), done = a_.newLabel();
   x86::Gp d = Out();
-  LoadTo(x86::rax, in.args[0]);
+  LoadAddress(in.args[0]);
   EmitTlbProbe(a_, size, false, slow);
   switch (w) {
     case 8: a_.movzx(d.r32(), x86::byte_ptr(x86::rax)); break;
@@ -108,7 +108,7 @@ void Codegen::EmitStore(const ir::Inst& in) {
   const unsigned w = ArgWidth(in, 1);
   const unsigned size = w / 8;
   asmjit::Label slow = a_.newLabel(), done = a_.newLabel();
-  LoadTo(x86::rax, in.args[0]);
+  LoadAddress(in.args[0]);
   EmitTlbProbe(a_, size, true, slow);
   x86::Gp v = In(in.args[1], x86::rdx);
   switch (w) {

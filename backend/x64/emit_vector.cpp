@@ -191,7 +191,7 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
   const x86::Mem slot = VecSlot(ir::VecMemSlot(in.imm));
   const uint64_t pc = in.guest_pc;
   asmjit::Label slow = a_.newLabel(), done = a_.newLabel();
-  LoadTo(x86::rax, in.args[0]);
+  LoadAddress(in.args[0]);
   if (ir::VecMemAlign(in.imm)) {
     asmjit::Label misaligned = a_.newLabel();
     a_.test(x86::al, 15);

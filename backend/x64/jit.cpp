@@ -239,6 +239,7 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
   block_id_ = block_id;
   opts_ = o;
   ra_.Init(b);
+  PlanAddresses();
   fault_ = a_.newLabel();
 
   // Budget check: the dispatcher regains control even in chained loops.
@@ -264,7 +265,7 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
 
   for (uint32_t i = 0; i < b.insts.size(); ++i) {
     const ir::Inst& in = b.insts[i];
-    if (in.op == Opcode::kNop || i == fused_cond_) continue;
+    if (in.op == Opcode::kNop || i == fused_cond_ || folded_[i]) continue;
     dst_ = Loc{};
     if (in.type != ir::Type::kVoid) {
       RegAlloc::Eviction ev;

@@ -72,6 +72,28 @@ TEST_P(DiffMove, Lea) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+// Memory operands through base + index * scale + disp forms (the JIT folds each address into one
+// LEA): no base, negative displacements, a read-modify-write and vector accesses.
+TEST_P(DiffMove, MemoryOperandAddressForms) {
+  DiffHarness h(GetParam());
+  Rng rng(53);
+  RunAll(
+      h,
+      [](Asm& a) {
+        a.mov(x86::esi, 5);
+        a.mov(x86::eax, x86::dword_ptr(kDataAddr + 0x100, x86::rsi, 3));  // [rsi*8 + disp32]
+        a.mov(x86::rbx, x86::qword_ptr(x86::r15, x86::rsi, 2, -0x10));
+        a.mov(x86::ecx, x86::dword_ptr(x86::r15, x86::rsi, 0, 0x20));
+        a.add(x86::dword_ptr(x86::r15, x86::rsi, 1, 0x30), x86::ecx);
+        a.mov(x86::edx, x86::dword_ptr(x86::rsi, x86::r15, 2));
+        a.movups(x86::xmm0, x86::ptr(x86::r15, x86::rsi, 3));
+        a.movups(x86::ptr(x86::r15, x86::rsi, 3, 0x40), x86::xmm0);
+        a.mov(x86::r8, x86::qword_ptr(x86::r15, x86::rsi, 3, 0x40));
+      },
+      Inputs(rng, 6));
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 TEST_P(DiffMove, MovzxMovsxMovsxd) {
   DiffHarness h(GetParam());
   Rng rng(53);

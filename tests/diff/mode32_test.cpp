@@ -261,6 +261,18 @@ TEST_P(DiffMode32, MemoryOperandsThroughSibForms) {
       v);
 }
 
+TEST_P(DiffMode32, AddressesWrapAt4GiB) {
+  // base + index * scale + disp is computed modulo 2^32 (the JIT folds it into one 32-bit LEA).
+  std::vector<CaseInput> v = Inputs(4);
+  for (CaseInput& in : v) {
+    in.regs.gpr[1] = 0xFFFFFF00;  // ECX: -0x100
+    in.regs.gpr[3] = 0x40000000;  // EBX: scaled by 4 it is 2^32
+  }
+  Run("mov eax, [ebp+ecx+0x120]\nmov edx, [ecx*4+ebp+0x420]\nmov esi, [ebx*4+ebp+8]\n"
+      "add [ebp+ebx*4+0x10], eax\nlea edi, [ecx*8+ebp]",
+      v);
+}
+
 TEST_P(DiffMode32, SixteenBitAddressingForms) {
   // 67-prefixed forms: the address is 16 bits, below the lowest mapped page here, so every load
   // faults (#PF) on both sides at the address the form computes; LEA gives it without faulting.
