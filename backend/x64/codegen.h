@@ -4,6 +4,7 @@
 #include <asmjit/x86.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -192,11 +193,6 @@ class Codegen {
   // restores doppel's own MXCSR. Runs end before any op that calls a helper inline, reads or
   // writes MXCSR, and before every exit; out-of-line paths of ops inside a run leave and
   // re-enter around their helper calls (mxcsr_live_ at emit time, captured by the lambdas).
-  // xmm0 keeps the last slot a vector op loaded or stored (xmm0_slot_, -1 when unknown) until an
-  // op that may clobber it: a dependent op reads it from there instead of through memory.
-  void LoadVecDst(unsigned slot);  // xmm0 = slot
-  void LoadVecSrc(unsigned slot);  // xmm1 = slot; call before LoadVecDst
-  static bool KeepsXmm0(const ir::Inst& in);
   void EnterGuestMxcsr();
   void LeaveGuestMxcsr();
   void EmitEnterGuestMxcsr();  // the code only (no state change): out-of-line re-entry
@@ -204,6 +200,24 @@ class Codegen {
   void CheckFpOp(uint64_t pc);  // after an FP op: #XM if it raised an unmasked exception
   static bool KeepsGuestMxcsr(const ir::Inst& in);
   void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
+  // --- vec_cache.cpp: guest vector slots cached in host xmm3..xmm15 within a block ---
+  struct VecCacheEntry {
+    int slot = -1;  // the vector slot this host register holds, or -1
+    bool dirty = false;
+    uint32_t stamp = 0;  // last use, for LRU eviction
+  };
+  using VecCacheState = std::array<VecCacheEntry, 16>;  // by host xmm number
+  x86::Mem VecSlot(unsigned slot) const;
+  // The host register holding `slot` (loaded from CpuState when `load`); may evict (writing
+  // back) the least recently used register other than `pinned`.
+  x86::Xmm VecReg(unsigned slot, bool load, int pinned = -1);
+  void VecDirty(const x86::Xmm& r);
+  VecCacheState VecSnapshot() const;              // for out-of-line paths
+  void EmitVecWriteBack(const VecCacheState& s);  // dirty registers of s to CpuState
+  void EmitVecReload(const VecCacheState& s);     // every cached register of s from CpuState
+  void VecFlush(bool forget);  // writes back now; `forget` also empties the cache
+  static bool KeepsVecCache(const ir::Inst& in);
+
   // --- emit_x87.cpp: x87 operations (inline on the host FPU, or the FPU unit helper) ---
   void EmitX87(const ir::Inst& in);
   void EmitX87Call(const ir::Inst& in);    // the unit: rax = RFLAGS after
@@ -264,7 +278,8 @@ class Codegen {
   uint32_t side_exits_ = 0;              // SideExit ops seen so far: their exit numbers
   ir::Value fused_cond_ = ir::kNoValue;  // a Cond folded into the CondLink terminal
   bool mxcsr_live_ = false;  // the host MXCSR holds the guest's at this point of the body
-  int xmm0_slot_ = -1;       // the vector slot xmm0 holds at this point of the body, or -1
+  VecCacheState vec_regs_{};
+  uint32_t vec_clock_ = 0;
   X87Stubs x87_stubs_;
   std::vector<uint32_t> uses_;     // per value: how many op arguments read it
   std::vector<bool> folded_;       // per op: part of a folded address tree, not emitted

@@ -82,26 +82,29 @@ void Codegen::EmitLoad(const ir::Inst& in) {
 
   const uint32_t saved = ra_.CallerSavedInUse();
   const uint64_t pc = in.guest_pc;
-  deferred_.push_back([this, slow, done, saved, size, w, pc, d, live = mxcsr_live_] {
-    a_.bind(slow);
-    SaveCallerSaved(saved);
-    a_.mov(x86::rsi, x86::rax);
-    if (live) EmitLeaveGuestMxcsr();
-    a_.mov(x86::edx, size);
-    MovImm(x86::rcx, pc);
-    a_.mov(x86::rdi, kState);
-    CallAbs(reinterpret_cast<const void*>(h_.load));
-    CheckFault();
-    if (live) {
-      a_.mov(x86::rdx, x86::rax);
-      EmitEnterGuestMxcsr();
-      a_.mov(x86::rax, x86::rdx);
-    }
-    ZeroExtendInPlace(x86::rax, w);
-    RestoreCallerSaved(saved);  // may rewrite d with its stale copy; d is set next
-    if (d.id() != x86::Gp::kIdAx) a_.mov(d, x86::rax);
-    a_.jmp(done);
-  });
+  deferred_.push_back(
+      [this, slow, done, saved, size, w, pc, d, live = mxcsr_live_, vec = VecSnapshot()] {
+        a_.bind(slow);
+        SaveCallerSaved(saved);
+        a_.mov(x86::rsi, x86::rax);
+        if (live) EmitLeaveGuestMxcsr();
+        EmitVecWriteBack(vec);  // the helper clobbers the host xmm registers (and may fault)
+        a_.mov(x86::edx, size);
+        MovImm(x86::rcx, pc);
+        a_.mov(x86::rdi, kState);
+        CallAbs(reinterpret_cast<const void*>(h_.load));
+        CheckFault();
+        if (live) {
+          a_.mov(x86::rdx, x86::rax);
+          EmitEnterGuestMxcsr();
+          a_.mov(x86::rax, x86::rdx);
+        }
+        EmitVecReload(vec);
+        ZeroExtendInPlace(x86::rax, w);
+        RestoreCallerSaved(saved);  // may rewrite d with its stale copy; d is set next
+        if (d.id() != x86::Gp::kIdAx) a_.mov(d, x86::rax);
+        a_.jmp(done);
+      });
 }
 
 void Codegen::EmitStore(const ir::Inst& in) {
@@ -124,32 +127,35 @@ void Codegen::EmitStore(const ir::Inst& in) {
   // The slow path is emitted after the block body, when the allocator has moved on: capture
   // where the value lives now.
   const Loc value = ra_.Where(in.args[1]);
-  deferred_.push_back([this, slow, done, saved, size, pc, value, live = mxcsr_live_] {
-    a_.bind(slow);
-    SaveCallerSaved(saved);
-    if (live) {
-      a_.mov(x86::rdx, x86::rax);  // rdx is no pool register: the value is elsewhere
-      EmitLeaveGuestMxcsr();
-      a_.mov(x86::rax, x86::rdx);
-    }
-    // Before rsi/r8 are overwritten: the value may live there.
-    if (value.konst) {
-      MovImm(x86::rdx, value.imm);
-    } else if (value.InReg()) {
-      a_.mov(x86::rdx, x86::gpq(value.reg));
-    } else {
-      a_.mov(x86::rdx, Slot(value.slot));
-    }
-    a_.mov(x86::rsi, x86::rax);
-    a_.mov(x86::ecx, size);
-    MovImm(x86::r8, pc);
-    a_.mov(x86::rdi, kState);
-    CallAbs(reinterpret_cast<const void*>(h_.store));
-    CheckFault();
-    if (live) EmitEnterGuestMxcsr();
-    RestoreCallerSaved(saved);
-    a_.jmp(done);
-  });
+  deferred_.push_back(
+      [this, slow, done, saved, size, pc, value, live = mxcsr_live_, vec = VecSnapshot()] {
+        a_.bind(slow);
+        SaveCallerSaved(saved);
+        EmitVecWriteBack(vec);  // the helper clobbers the host xmm registers (and may fault)
+        if (live) {
+          a_.mov(x86::rdx, x86::rax);  // rdx is no pool register: the value is elsewhere
+          EmitLeaveGuestMxcsr();
+          a_.mov(x86::rax, x86::rdx);
+        }
+        // Before rsi/r8 are overwritten: the value may live there.
+        if (value.konst) {
+          MovImm(x86::rdx, value.imm);
+        } else if (value.InReg()) {
+          a_.mov(x86::rdx, x86::gpq(value.reg));
+        } else {
+          a_.mov(x86::rdx, Slot(value.slot));
+        }
+        a_.mov(x86::rsi, x86::rax);
+        a_.mov(x86::ecx, size);
+        MovImm(x86::r8, pc);
+        a_.mov(x86::rdi, kState);
+        CallAbs(reinterpret_cast<const void*>(h_.store));
+        CheckFault();
+        if (live) EmitEnterGuestMxcsr();
+        EmitVecReload(vec);
+        RestoreCallerSaved(saved);
+        a_.jmp(done);
+      });
 }
 
 void Codegen::EmitDiv(const ir::Inst& in) {

@@ -1,8 +1,8 @@
-// backend/x64/emit_vector.cpp: the SSE state ops. Guest XMM registers live in CpuState; each vector
-// operation loads its slots into host xmm0/xmm1 (free scratch: the allocator only hands out GPRs),
-// runs the very host instruction the vecop names, and stores the result back. FP operations run
-// under the guest MXCSR with every exception masked, then merge the raised flags into the guest
-// MXCSR and raise #XM (without writing the result) when the guest has that exception unmasked.
+// backend/x64/emit_vector.cpp: the SSE state ops. Guest vector slots are cached in host registers
+// (vec_cache.cpp); each vector operation runs the very host instruction the vecop names on them.
+// FP operations compute into xmm0 under the guest MXCSR with every exception masked, then merge
+// the raised flags into the guest MXCSR and raise #XM (without writing the result) when the guest
+// has that exception unmasked.
 #include "backend/x64/codegen.h"
 #include "ir/vector.h"
 
@@ -31,10 +31,6 @@ bool IsFp(VecKind k) {
          k == VecKind::kFlags;
 }
 
-x86::Mem VecSlot(unsigned slot) {
-  return x86::xmmword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, xmm) + 16 * slot));
-}
-
 }  // namespace
 
 void Codegen::RaiseInline(uint32_t vector, uint64_t pc) {
@@ -50,31 +46,55 @@ void Codegen::RaiseInline(uint32_t vector, uint64_t pc) {
 }
 
 void Codegen::EmitEnterGuestMxcsr() {
-  // Host MXCSR = the guest's with every exception masked and no flags; mxcsr_unmasked = the
-  // flags whose exceptions the guest has unmasked. Clobbers eax and ecx.
+  // Host MXCSR = the guest's with every exception masked; mxcsr_unmasked = the flags whose
+  // exceptions the guest has unmasked. The LDMXCSR (which stalls the FP ops after it) is skipped
+  // when the host already has those controls and, with every exception masked, holds no flag
+  // the guest lacks: flags an earlier run merged may stay in the host. Clobbers eax, ecx, r11.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
-  a_.mov(x86::eax, StateField(offsetof(CpuState, mxcsr), 4));
+  const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
+  asmjit::Label load = a_.newLabel(), done = a_.newLabel();
+  a_.mov(x86::eax, guest);
   a_.mov(x86::ecx, x86::eax);
-  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);
-  a_.and_(x86::eax, ~ir::kMxcsrFlags);
-  a_.mov(scratch, x86::eax);
-  a_.ldmxcsr(scratch);
   a_.shr(x86::ecx, ir::kMxcsrMaskShift);
   a_.not_(x86::ecx);
   a_.and_(x86::ecx, ir::kMxcsrFlags);
   a_.mov(StateField(offsetof(CpuState, mxcsr_unmasked), 4), x86::ecx);
+  a_.or_(x86::eax, 0x3f << ir::kMxcsrMaskShift);
+  a_.and_(x86::eax, ~ir::kMxcsrFlags);  // wanted: the guest's controls, no flags
+  a_.test(x86::ecx, x86::ecx);
+  a_.jnz(load);  // #XM checks need the flags of this run only
+  a_.stmxcsr(scratch);
+  a_.mov(x86::r11d, scratch);
+  a_.mov(x86::ecx, x86::r11d);
+  a_.and_(x86::ecx, ~ir::kMxcsrFlags);
+  a_.cmp(x86::ecx, x86::eax);
+  a_.jne(load);
+  a_.mov(x86::ecx, guest);
+  a_.not_(x86::ecx);
+  a_.test(x86::r11d, x86::ecx);
+  a_.jz(done);  // (the host's flags are all in the guest's: merging them again changes nothing)
+  a_.bind(load);
+  a_.mov(scratch, x86::eax);
+  a_.ldmxcsr(scratch);
+  a_.bind(done);
 }
 
 void Codegen::EmitLeaveGuestMxcsr() {
-  // Every flag raised since the entry is masked (CheckFpOp left otherwise): merge them all.
-  // Clobbers eax.
+  // Every flag raised since the entry is masked (CheckFpOp left otherwise): merge them all. The
+  // host keeps them, and the guest's controls, when those are doppel's own. Clobbers eax.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
+  asmjit::Label done = a_.newLabel();
   a_.stmxcsr(scratch);
   a_.mov(x86::eax, scratch);
   a_.and_(x86::eax, ir::kMxcsrFlags);
   a_.or_(StateField(offsetof(CpuState, mxcsr), 4), x86::eax);
+  a_.mov(x86::eax, scratch);
+  a_.and_(x86::eax, ~ir::kMxcsrFlags);
+  a_.cmp(x86::eax, ir::kMxcsrDefault);
+  a_.je(done);
   a_.mov(scratch, ir::kMxcsrDefault);
   a_.ldmxcsr(scratch);
+  a_.bind(done);
 }
 
 void Codegen::EnterGuestMxcsr() {
@@ -106,7 +126,7 @@ void Codegen::CheckFpOp(uint64_t pc) {
   a_.cmp(unmasked, 0);
   a_.jne(check);
   a_.bind(back);
-  deferred_.push_back([this, check, back, xm, pc, n, after, unmasked] {
+  deferred_.push_back([this, check, back, xm, pc, n, after, unmasked, vec = VecSnapshot()] {
     a_.bind(check);
     a_.stmxcsr(after(n));
     a_.mov(x86::eax, after(n));
@@ -136,32 +156,9 @@ void Codegen::CheckFpOp(uint64_t pc) {
     a_.or_(guest, x86::eax);
     a_.mov(scratch, ir::kMxcsrDefault);
     a_.ldmxcsr(scratch);
+    EmitVecWriteBack(vec);
     RaiseInline(ir::kSimdFloatingPoint, pc);
   });
-}
-
-bool Codegen::KeepsXmm0(const ir::Inst& in) {
-  // Vector ops track xmm0 themselves; of the rest, ops that call no helper (not even out of
-  // line: its path joins the body with xmm0 clobbered) and touch no vector slot keep it.
-  switch (in.op) {
-    case Opcode::kVLoad:
-    case Opcode::kVStore:
-    case Opcode::kVOp:
-    case Opcode::kVFromGpr:
-    case Opcode::kVFromGprOp:
-    case Opcode::kVToGpr:
-    case Opcode::kVFlags:
-    case Opcode::kVStrCmp:
-    case Opcode::kGetMxcsr:
-    case Opcode::kSetMxcsr:
-    case Opcode::kSideExit: return true;
-    case Opcode::kLoad:
-    case Opcode::kStore:
-    case Opcode::kX87Load:
-    case Opcode::kX87Store:
-    case Opcode::kX87ToGpr: return false;
-    default: return KeepsGuestMxcsr(in);
-  }
 }
 
 bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
@@ -188,34 +185,37 @@ bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
 void Codegen::EmitVecMem(const ir::Inst& in) {
   const bool load = in.op == Opcode::kVLoad;
   const unsigned bytes = ir::VecMemBytes(in.imm);
-  const x86::Mem slot = VecSlot(ir::VecMemSlot(in.imm));
   const uint64_t pc = in.guest_pc;
   asmjit::Label slow = a_.newLabel(), done = a_.newLabel();
   LoadAddress(in.args[0]);
+  // The slot's register; a load replaces the whole slot (movd/movq zero the rest).
+  const x86::Xmm x = VecReg(ir::VecMemSlot(in.imm), !load);
+  // Out-of-line paths see the cache as it is before this op (x not yet written by a load).
+  const VecCacheState before = VecSnapshot();
   if (ir::VecMemAlign(in.imm)) {
     asmjit::Label misaligned = a_.newLabel();
     a_.test(x86::al, 15);
     a_.jnz(misaligned);
-    deferred_.push_back([this, misaligned, pc, live = mxcsr_live_] {
+    deferred_.push_back([this, misaligned, pc, before, live = mxcsr_live_] {
       a_.bind(misaligned);
       if (live) EmitLeaveGuestMxcsr();
+      EmitVecWriteBack(before);
       RaiseInline(ir::kGeneralProtection, pc);
     });
   }
   EmitTlbProbe(a_, bytes, !load, slow);
   if (load) {
     switch (bytes) {
-      case 4: a_.movd(x86::xmm0, x86::dword_ptr(x86::rax)); break;
-      case 8: a_.movq(x86::xmm0, x86::qword_ptr(x86::rax)); break;
-      default: a_.movups(x86::xmm0, x86::xmmword_ptr(x86::rax)); break;
+      case 4: a_.movd(x, x86::dword_ptr(x86::rax)); break;
+      case 8: a_.movq(x, x86::qword_ptr(x86::rax)); break;
+      default: a_.movups(x, x86::xmmword_ptr(x86::rax)); break;
     }
-    a_.movups(slot, x86::xmm0);
+    VecDirty(x);
   } else {
-    LoadVecDst(ir::VecMemSlot(in.imm));
     switch (bytes) {
-      case 4: a_.movd(x86::dword_ptr(x86::rax), x86::xmm0); break;
-      case 8: a_.movq(x86::qword_ptr(x86::rax), x86::xmm0); break;
-      default: a_.movups(x86::xmmword_ptr(x86::rax), x86::xmm0); break;
+      case 4: a_.movd(x86::dword_ptr(x86::rax), x); break;
+      case 8: a_.movq(x86::qword_ptr(x86::rax), x); break;
+      default: a_.movups(x86::xmmword_ptr(x86::rax), x); break;
     }
   }
   a_.bind(done);
@@ -223,22 +223,22 @@ void Codegen::EmitVecMem(const ir::Inst& in) {
   const uint32_t imm = static_cast<uint32_t>(in.imm);
   const void* fn =
       load ? reinterpret_cast<const void*>(h_.vload) : reinterpret_cast<const void*>(h_.vstore);
-  deferred_.push_back([this, slow, done, saved, imm, pc, fn, live = mxcsr_live_] {
+  deferred_.push_back([this, slow, done, saved, imm, pc, fn, before, live = mxcsr_live_] {
     a_.bind(slow);
     SaveCallerSaved(saved);
     a_.mov(x86::rsi, x86::rax);
     if (live) EmitLeaveGuestMxcsr();
+    EmitVecWriteBack(before);  // the helper reads and writes slots in CpuState
     a_.mov(x86::edx, imm);
     MovImm(x86::rcx, pc);
     a_.mov(x86::rdi, kState);
     CallAbs(fn);
     CheckFault();
     if (live) EmitEnterGuestMxcsr();
+    EmitVecReload(before);  // with the loaded slot, as the fast path leaves it
     RestoreCallerSaved(saved);
-    a_.movups(x86::xmm0, VecSlot(ir::VecMemSlot(imm)));  // as the fast path leaves it
     a_.jmp(done);
   });
-  xmm0_slot_ = static_cast<int>(ir::VecMemSlot(in.imm));
 }
 
 // pcmp[ei]str[im] on the host: lengths in eax/edx (already saturated, so the 32-bit form is exact
@@ -265,63 +265,58 @@ void Codegen::EmitVecStrCmp(const ir::Inst& in) {
   Commit(x86::rdx);
 }
 
-// dst = op(dst, src[, imm8]) with the host instruction in xmm0/xmm1.
+// dst = op(dst, src[, imm8]) with the host instruction on the cached registers; an FP op
+// computes into xmm0 first, so an #XM leaves the destination as it was.
 void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
                             bool fp, const ir::VecOpInfo& info, uint64_t pc) {
   if (id == x86::Inst::kIdMovaps && info.kind == VecKind::kInt) {
     // A full copy: the destination is not read.
-    if (xmm0_slot_ != static_cast<int>(src)) a_.movups(x86::xmm0, VecSlot(src));
-  } else if (info.kind == VecKind::kIntImm) {
-    LoadVecDst(dst);
-    a_.emit(id, x86::xmm0, imm8);
-  } else {
-    LoadVecSrc(src);
-    LoadVecDst(dst);
-    if (fp) EnterGuestMxcsr();
-    if (info.has_imm) {
-      a_.emit(id, x86::xmm0, x86::xmm1, imm8);
-    } else {
-      a_.emit(id, x86::xmm0, x86::xmm1);
-    }
-    if (fp) CheckFpOp(pc);
+    const x86::Xmm xs = VecReg(src, true);
+    const x86::Xmm xd = VecReg(dst, false, xs.id());
+    if (xd != xs) a_.movaps(xd, xs);
+    VecDirty(xd);
+    return;
   }
-  a_.movups(VecSlot(dst), x86::xmm0);
-  xmm0_slot_ = static_cast<int>(dst);
-}
-
-void Codegen::LoadVecDst(unsigned slot) {
-  if (xmm0_slot_ != static_cast<int>(slot)) a_.movups(x86::xmm0, VecSlot(slot));
-}
-
-void Codegen::LoadVecSrc(unsigned slot) {
-  // From xmm0 when it holds the slot: no store-to-load forwarding from the op that wrote it.
-  if (xmm0_slot_ == static_cast<int>(slot)) {
-    a_.movaps(x86::xmm1, x86::xmm0);
-  } else {
-    a_.movups(x86::xmm1, VecSlot(slot));
+  if (info.kind == VecKind::kIntImm) {
+    const x86::Xmm xd = VecReg(dst, true);
+    a_.emit(id, xd, imm8);
+    VecDirty(xd);
+    return;
   }
+  const x86::Xmm xs = VecReg(src, true);
+  const x86::Xmm xd = VecReg(dst, true, xs.id());
+  const x86::Xmm out = fp ? x86::xmm0 : xd;
+  if (fp) {
+    EnterGuestMxcsr();
+    a_.movaps(x86::xmm0, xd);
+  }
+  if (info.has_imm) {
+    a_.emit(id, out, xs, imm8);
+  } else {
+    a_.emit(id, out, xs);
+  }
+  if (fp) {
+    CheckFpOp(pc);
+    a_.movaps(xd, x86::xmm0);
+  }
+  VecDirty(xd);
 }
 
 void Codegen::EmitVector(const ir::Inst& in) {
   const x86::Mem mxcsr = StateField(offsetof(CpuState, mxcsr), 4);
-  // Paths that keep xmm0 equal to a slot say so at their end; all others leave it unknown.
-  const int cached = xmm0_slot_;
   switch (in.op) {
     case Opcode::kVLoad:
     case Opcode::kVStore: EmitVecMem(in); return;
-    case Opcode::kVStrCmp:
-      xmm0_slot_ = -1;
-      EmitVecStrCmp(in);
-      return;
+    case Opcode::kVStrCmp: EmitVecStrCmp(in); return;  // the cache is flushed (KeepsVecCache)
     case Opcode::kVFromGpr: {
       x86::Gp v = In(in.args[0], x86::rax);
+      const x86::Xmm xd = VecReg(static_cast<unsigned>(in.imm), false);
       if (ArgWidth(in, 0) == 64) {
-        a_.movq(x86::xmm0, v);
+        a_.movq(xd, v);
       } else {
-        a_.movd(x86::xmm0, v.r32());
+        a_.movd(xd, v.r32());
       }
-      a_.movups(VecSlot(static_cast<unsigned>(in.imm)), x86::xmm0);
-      xmm0_slot_ = static_cast<int>(in.imm);
+      VecDirty(xd);
       return;
     }
     case Opcode::kGetMxcsr: {
@@ -337,8 +332,9 @@ void Codegen::EmitVector(const ir::Inst& in) {
       a_.test(v.r32(), ~ir::kMxcsrWritable);
       a_.jnz(bad);
       a_.mov(mxcsr, v.r32());
-      deferred_.push_back([this, bad, pc] {
+      deferred_.push_back([this, bad, pc, vec = VecSnapshot()] {
         a_.bind(bad);
+        EmitVecWriteBack(vec);
         RaiseInline(ir::kGeneralProtection, pc);
       });
       return;
@@ -357,12 +353,8 @@ void Codegen::EmitVector(const ir::Inst& in) {
                 offsetof(CpuState, xmm) + 16 * ir::kMmxSlot0);
   switch (in.op) {
     case Opcode::kVOp:
-      // The MMX bookkeeping ops have no single host instruction. These and the ops below that
-      // write slots or xmm0 otherwise forget xmm0's slot; EmitHostVecOp sets it again.
-      if (op == ir::VecOp::kMmxEnter || op == ir::VecOp::kEmms || op == ir::VecOp::kMmxStore ||
-          op == ir::VecOp::kBlendvps || op == ir::VecOp::kBlendvpd || op == ir::VecOp::kPblendvb) {
-        xmm0_slot_ = -1;
-      }
+      // The MMX bookkeeping ops have no single host instruction. MmxStore, the blends and the
+      // dot products work on the slots in CpuState (Run() flushed the cache before them).
       if (op == ir::VecOp::kMmxEnter) {
         a_.mov(StateField(x87 + offsetof(X87State, ftw), 1), 0xff);
         a_.and_(StateField(x87 + offsetof(X87State, fsw), 2), ~0x3800);
@@ -413,7 +405,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
         });
         EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
         LeaveGuestMxcsr();  // the staged path joins here under doppel's MXCSR
-        xmm0_slot_ = -1;    // and with xmm0 clobbered by the helper
+        VecFlush(true);     // and with the host registers clobbered by the helper
         a_.bind(done);
         return;
       }
@@ -422,16 +414,22 @@ void Codegen::EmitVector(const ir::Inst& in) {
     case Opcode::kVFromGprOp: {
       const unsigned w = ArgWidth(in, 0);
       LoadTo(x86::rdx, in.args[0]);  // out of eax/ecx, which the MXCSR sequences use
-      LoadVecDst(dst);
-      if (fp) EnterGuestMxcsr();
-      if (info.has_imm) {
-        a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx), imm8);
-      } else {
-        a_.emit(id, x86::xmm0, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
+      const x86::Xmm xd = VecReg(dst, true);
+      const x86::Xmm out = fp ? x86::xmm0 : xd;
+      if (fp) {
+        EnterGuestMxcsr();
+        a_.movaps(x86::xmm0, xd);
       }
-      if (fp) CheckFpOp(in.guest_pc);
-      a_.movups(VecSlot(dst), x86::xmm0);
-      xmm0_slot_ = static_cast<int>(dst);
+      if (info.has_imm) {
+        a_.emit(id, out, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx), imm8);
+      } else {
+        a_.emit(id, out, w == 64 ? x86::Gp(x86::rdx) : x86::Gp(x86::edx));
+      }
+      if (fp) {
+        CheckFpOp(in.guest_pc);
+        a_.movaps(xd, x86::xmm0);
+      }
+      VecDirty(xd);
       return;
     }
     case Opcode::kVToGpr: {
@@ -440,30 +438,29 @@ void Codegen::EmitVector(const ir::Inst& in) {
       const bool wide = w == 64 && (op == ir::VecOp::kMovqToGpr || op == ir::VecOp::kPextrq ||
                                     info.kind == VecKind::kToGprFp);
       const x86::Gp d = wide ? x86::Gp(x86::rdx) : x86::Gp(x86::edx);
-      LoadVecSrc(src);
+      const x86::Xmm xs = VecReg(src, true);
       if (fp) EnterGuestMxcsr();
       if (info.has_imm) {
-        a_.emit(id, d, x86::xmm1, imm8);
+        a_.emit(id, d, xs, imm8);
       } else {
-        a_.emit(id, d, x86::xmm1);
+        a_.emit(id, d, xs);
       }
       if (fp) CheckFpOp(in.guest_pc);
       Commit(x86::rdx);
-      xmm0_slot_ = cached;  // xmm0 untouched
       return;
     }
-    case Opcode::kVFlags:
-      LoadVecSrc(src);
-      LoadVecDst(dst);
+    case Opcode::kVFlags: {
+      const x86::Xmm xs = VecReg(src, true);
+      const x86::Xmm xd = VecReg(dst, true, xs.id());
       if (fp) EnterGuestMxcsr();
-      a_.emit(id, x86::xmm0, x86::xmm1);
+      a_.emit(id, xd, xs);  // compares: writes no register
       a_.pushfq();
       a_.pop(x86::rdx);
       if (fp) CheckFpOp(in.guest_pc);
       a_.and_(x86::edx, static_cast<uint32_t>(ir::kZF | ir::kPF | ir::kCF));
       Commit(x86::rdx);
-      xmm0_slot_ = static_cast<int>(dst);  // compared, not written
       return;
+    }
     default: return;
   }
 }

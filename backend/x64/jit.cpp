@@ -274,11 +274,12 @@ bool Codegen::Run(const ir::Block& b, void* block_id, const CompileOptions& o) {
     }
     if (!KeepsGuestMxcsr(in)) LeaveGuestMxcsr();
     if (TouchesX87State(in)) EmitX87Leave();
-    if (!KeepsXmm0(in)) xmm0_slot_ = -1;
+    if (!KeepsVecCache(in)) VecFlush(true);
     EmitInst(in);
     ra_.Release(i, in);
   }
   LeaveGuestMxcsr();
+  VecFlush(false);
   EmitTerminal(b.term);
 
   // Out-of-line code: budget exit, slow paths, exit sites, stubs, the shared fault exit.
@@ -375,9 +376,10 @@ void Codegen::EmitInst(const ir::Inst& in) {
       a_.jnz(site);
       uint32_t index = side_exits_++;
       exits_.push_back(ExitOffsets{0, 0, in.imm});
-      deferred_.push_back([this, site, index, live = mxcsr_live_] {
+      deferred_.push_back([this, site, index, live = mxcsr_live_, vec = VecSnapshot()] {
         a_.bind(site);
         if (live) EmitLeaveGuestMxcsr();
+        EmitVecWriteBack(vec);
         EmitLinkSite(index);
       });
       break;

@@ -272,6 +272,66 @@ TEST_P(DiffSseFp, DependentChainsAcrossMemoryOps) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+TEST_P(DiffSseFp, RegisterCacheEvictionFaultsAndSlowPaths) {
+  // The JIT caches guest vector registers in 13 host registers within a block: every XMM and
+  // the memory scratch slots in one block force evictions; loads and stores on pages not yet in
+  // the TLB take the helper path with dirty registers; the block ends in a page fault (all the
+  // results before it must be in the state) or, with exceptions unmasked, in #XM midway.
+  DiffHarness h(GetParam());
+  Rng rng(16);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF64, 28, true);
+  for (bool fault : {false, true}) {
+    RunAll(
+        h,
+        [&](Asm& a) {
+          for (int i = 0; i < 16; ++i) {
+            a.addpd(x86::xmm(i), x86::xmm((i + 1) % 16));
+            a.mulsd(x86::xmm((i + 5) % 16), x86::xmm(i));
+          }
+          a.movups(x86::xmm3, x86::ptr(x86::r15, 0x1200));  // another page: a TLB fill
+          a.mov(x86::qword_ptr(x86::r15, 0x2100), x86::rax);
+          a.addpd(x86::xmm3, x86::ptr(x86::r15, 0x200));
+          a.movups(x86::ptr(x86::r15, 0x1300), x86::xmm7);
+          for (int i = 15; i >= 0; --i) a.subpd(x86::xmm(i), x86::xmm((i + 7) % 16));
+          a.mov(x86::rbx, x86::qword_ptr(x86::r15, 0x1308));
+          if (fault) {
+            a.mov(x86::eax, kUnmappedAddr);
+            a.movups(x86::xmm9, x86::ptr(x86::rax));
+          }
+          a.cvtsd2si(x86::rcx, x86::xmm2);
+          a.ucomisd(x86::xmm4, x86::xmm11);
+        },
+        inputs);
+  }
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
+TEST_P(DiffSseFp, MxcsrFlagsAcrossBlocksAndLdmxcsr) {
+  // The JIT may leave merged flags in the host MXCSR between runs of FP ops: flags the guest
+  // clears with LDMXCSR must not come back, and a later block's flags must still be its own.
+  DiffHarness h(GetParam());
+  Rng rng(17);
+  std::vector<CaseInput> inputs = Inputs(rng, Lanes::kF64, 14, true);
+  for (CaseInput& in : inputs) in.mem.push_back({kBaseValue + 0x310, 0x1f80, 4});
+  RunAll(
+      h,
+      [&](Asm& a) {
+        asmjit::Label next = a.newLabel(), last = a.newLabel();
+        a.divsd(x86::xmm1, x86::xmm2);  // flags, maybe #XM
+        a.jmp(next);
+        a.bind(next);
+        a.stmxcsr(x86::ptr(x86::r15, 0x300, 4));
+        a.ldmxcsr(x86::ptr(x86::r15, 0x310, 4));  // every flag cleared, every exception masked
+        a.jmp(last);
+        a.bind(last);
+        a.movsd(x86::xmm3, x86::xmm4);
+        a.addpd(x86::xmm5, x86::xmm5);
+        a.stmxcsr(x86::ptr(x86::r15, 0x304, 4));
+      },
+      inputs);
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DiffSseFp, testing::ValuesIn(AllEngines()), EngineTestName);
 
 }  // namespace
