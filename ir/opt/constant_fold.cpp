@@ -82,6 +82,15 @@ void ConstantFold(Block& b) {
       changed = true;
       continue;
     }
+    if ((in.op == Opcode::kXor || in.op == Opcode::kSub) && in.args[0] == in.args[1]) {
+      const Type t = in.type;  // xor eax, eax / sub eax, eax: 0 (the flags use their own op)
+      const uint64_t pc = in.guest_pc;
+      in = Inst{};
+      in.op = Opcode::kConst;
+      in.type = t;
+      in.guest_pc = pc;
+      continue;
+    }
     if (Value same = Identity(b, in); same != kNoValue) {
       repl[i] = same;
       in = Inst{};

@@ -57,6 +57,7 @@ TEST(Opt, ConstantFoldDropsIdentities) {
   Value low = e.Trunc(Type::kI32, e.Or(zero, sum));
   Value shifted = e.Shl(low, e.Const(Type::kI8, 0));
   Value keep = e.Sub(zero, x);  // 0 - x is not an identity
+  e.SetReg(3, e.Xor(x, x));     // xor rbx, rbx: 0
   e.SetReg(0, e.ZExt(Type::kI64, shifted));
   e.SetReg(2, keep);
   e.Link(0x10);
@@ -68,8 +69,10 @@ TEST(Opt, ConstantFoldDropsIdentities) {
   EXPECT_EQ(Count(b, Opcode::kOr), 0u);
   EXPECT_EQ(Count(b, Opcode::kShl), 0u);
   EXPECT_EQ(Count(b, Opcode::kSub), 1u);
+  EXPECT_EQ(Count(b, Opcode::kXor), 0u);
   CpuState s;
   s.gpr[1] = 0x123456789abcdefull;
+  s.gpr[3] = 5;
   ExpectSameState(RunBlock(before, s), RunBlock(b, s));
 }
 
