@@ -52,22 +52,33 @@ struct Siginfo32 {  // compat_siginfo_t
 };
 static_assert(sizeof(Siginfo32) == 128);
 
-// "movl $nr, %eax; int $0x80" (plus padding), the kernel's retcode for frames without a restorer.
+// The kernel's retcode for frames without a restorer: "movl $nr, %eax; int $0x80" (plus
+// padding) for rt frames; "popl %eax; movl $nr, %eax; int $0x80" for the old frame, whose
+// sigreturn finds it after the signal number too.
 struct Retcode {
   uint8_t bytes[8];
 };
-Retcode SyscallRetcode(uint32_t nr) {
+Retcode RtRetcode(uint32_t nr) {
   Retcode r{{0xb8, static_cast<uint8_t>(nr), static_cast<uint8_t>(nr >> 8), 0, 0, 0xcd, 0x80, 0}};
   return r;
 }
+Retcode OldRetcode(uint32_t nr) {
+  Retcode r{
+      {0x58, 0xb8, static_cast<uint8_t>(nr), static_cast<uint8_t>(nr >> 8), 0, 0, 0xcd, 0x80}};
+  return r;
+}
 
+// The kernel's struct sigframe_ia32: an unused legacy FPU area sits between the context and
+// the mask; the layout is what debuggers and unwinders read.
 struct Sigframe32 {
   uint32_t pretcode;
   int32_t sig;
   SigContext32 sc;
-  uint32_t extramask;  // the upper half of the blocked mask
+  uint8_t fpstate_unused[624];  // struct _fpstate_32
+  uint32_t extramask;           // the upper half of the blocked mask
   Retcode retcode;
 };
+static_assert(offsetof(Sigframe32, retcode) == 724);
 
 struct RtSigframe32 {
   uint32_t pretcode;
@@ -190,7 +201,7 @@ bool PushFrameI386(Process& p, int sig, const PendingSignal& s, uint64_t old_mas
     f.uc.mcontext = SaveContext(cpu, s, old_mask);
     f.uc.sigmask[0] = static_cast<uint32_t>(old_mask);
     f.uc.sigmask[1] = static_cast<uint32_t>(old_mask >> 32);
-    f.retcode = SyscallRetcode(kRtSigreturn);
+    f.retcode = RtRetcode(kRtSigreturn);
     f.pretcode =
         (act.flags & kSaRestorer)
             ? static_cast<uint32_t>(act.restorer)
@@ -205,7 +216,7 @@ bool PushFrameI386(Process& p, int sig, const PendingSignal& s, uint64_t old_mas
     f.sig = sig;
     f.sc = SaveContext(cpu, s, old_mask);
     f.extramask = static_cast<uint32_t>(old_mask >> 32);
-    f.retcode = SyscallRetcode(kSigreturn);
+    f.retcode = OldRetcode(kSigreturn);
     f.pretcode = (act.flags & kSaRestorer) ? static_cast<uint32_t>(act.restorer)
                                            : DefaultRestorer(p, "__kernel_sigreturn",
                                                              frame + offsetof(Sigframe32, retcode));

@@ -1,8 +1,39 @@
 /* tests/guest/process32.c: i386 process calls through int 0x80: fork, waitpid and wait4 (the
-   32-bit rusage), execve of itself with new argv/envp, a pipe between parent and child. */
+   32-bit rusage), execve of itself with new argv/envp, a pipe between parent and child, and the
+   old-style signal frame (a handler without SA_SIGINFO) with the kernel's retcode signature. */
 #include "nolibc32.h"
 
 enum { SYS_fork = 2, SYS_waitpid = 7, SYS_execve = 11, SYS_pipe = 42, SYS_wait4 = 114 };
+enum { SYS_kill = 37, SYS_rt_sigaction = 174, SIGUSR1 = 10 };
+
+/* The frame of a handler without SA_SIGINFO starts at its entry ESP (pretcode, signo,
+   sigcontext...) and carries "popl %eax; movl $119, %eax; int $0x80", which gdb looks for. */
+static volatile long retcode_offset = -1, handled_signo = 0;
+static __attribute__((noinline)) void old_style_handler(int signo) {
+  const unsigned char* frame = (const unsigned char*)__builtin_frame_address(0) + 4;
+  static const unsigned char sig[8] = {0x58, 0xb8, 119, 0, 0, 0, 0xcd, 0x80};
+  handled_signo = *(const long*)(frame + 4);
+  (void)signo;
+  for (long off = 0; off < 1024; ++off) {
+    int same = 1;
+    for (int i = 0; i < 8 && same; ++i) same = frame[off + i] == sig[i];
+    if (same) {
+      retcode_offset = off;
+      break;
+    }
+  }
+}
+
+static void test_old_style_frame(void) {
+  unsigned long act[4] = {(unsigned long)old_style_handler, 0, 0, 0}; /* no SA_SIGINFO */
+  check("rt_sigaction", sys6(SYS_rt_sigaction, SIGUSR1, act, 0, 8, 0, 0) == 0);
+  sys2(SYS_kill, sys0(SYS_getpid), SIGUSR1);
+  put("old frame: signo ");
+  put_dec(handled_signo);
+  put(" retcode at ");
+  put_dec(retcode_offset);
+  put("\n");
+}
 
 int guest_main(long* sp) {
   long argc = sp[0];
@@ -16,6 +47,7 @@ int guest_main(long* sp) {
     put("\n");
     return 33;
   }
+  test_old_style_frame();
   int fds[2];
   check("pipe", sys1(SYS_pipe, fds) == 0);
   long pid = sys0(SYS_fork);
