@@ -104,7 +104,10 @@ struct CpuState {
   // last two FP operations (alternating) and the guest's unmasked exception flags.
   uint32_t mxcsr_after[2] = {};
   uint32_t mxcsr_unmasked = 0;
-  uint32_t pad1 = 0;
+  // The JIT: the host MXCSR holds the guest's controls (every exception masked) and only flags
+  // already merged into mxcsr, so a run of FP ops can start without LDMXCSR. Set when a run ends
+  // that way; cleared when generated code exits and when the guest writes MXCSR.
+  uint32_t mxcsr_kept = 0;
   alignas(64) softmmu::TlbEntry tlb[softmmu::kTlbSize];
   JumpCacheEntry jump_cache[kJumpCacheSize];
   // SSE state. vtmp holds memory operands of vector instructions (IR slots 16..17 follow xmm

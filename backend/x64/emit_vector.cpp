@@ -49,10 +49,13 @@ void Codegen::EmitEnterGuestMxcsr() {
   // Host MXCSR = the guest's with every exception masked; mxcsr_unmasked = the flags whose
   // exceptions the guest has unmasked. The LDMXCSR (which stalls the FP ops after it) is skipped
   // when the host already has those controls and, with every exception masked, holds no flag
-  // the guest lacks: flags an earlier run merged may stay in the host. Clobbers eax, ecx, r11.
+  // the guest lacks: flags an earlier run merged may stay in the host (mxcsr_kept: known so).
+  // Clobbers eax, ecx, r11.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
   const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
   asmjit::Label load = a_.newLabel(), done = a_.newLabel();
+  a_.cmp(StateField(offsetof(CpuState, mxcsr_kept), 4), 0);
+  a_.jne(done);
   a_.mov(x86::eax, guest);
   a_.mov(x86::ecx, x86::eax);
   a_.shr(x86::ecx, ir::kMxcsrMaskShift);
@@ -81,9 +84,10 @@ void Codegen::EmitEnterGuestMxcsr() {
 
 void Codegen::EmitLeaveGuestMxcsr() {
   // Every flag raised since the entry is masked (CheckFpOp left otherwise): merge them all. The
-  // host keeps them, and the guest's controls, when those are doppel's own. Clobbers eax.
+  // host keeps them, and the guest's controls, when those are doppel's own (and with every
+  // exception masked says so in mxcsr_kept: the next run starts without any check). Clobbers eax.
   const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
-  asmjit::Label done = a_.newLabel();
+  asmjit::Label done = a_.newLabel(), reload = a_.newLabel();
   a_.stmxcsr(scratch);
   a_.mov(x86::eax, scratch);
   a_.and_(x86::eax, ir::kMxcsrFlags);
@@ -91,7 +95,12 @@ void Codegen::EmitLeaveGuestMxcsr() {
   a_.mov(x86::eax, scratch);
   a_.and_(x86::eax, ~ir::kMxcsrFlags);
   a_.cmp(x86::eax, ir::kMxcsrDefault);
-  a_.je(done);
+  a_.jne(reload);
+  a_.cmp(StateField(offsetof(CpuState, mxcsr_unmasked), 4), 0);
+  a_.jne(done);
+  a_.mov(StateField(offsetof(CpuState, mxcsr_kept), 4), 1);
+  a_.jmp(done);
+  a_.bind(reload);
   a_.mov(scratch, ir::kMxcsrDefault);
   a_.ldmxcsr(scratch);
   a_.bind(done);
@@ -332,6 +341,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
       a_.test(v.r32(), ~ir::kMxcsrWritable);
       a_.jnz(bad);
       a_.mov(mxcsr, v.r32());
+      a_.mov(StateField(offsetof(CpuState, mxcsr_kept), 4), 0);
       deferred_.push_back([this, bad, pc, vec = VecSnapshot()] {
         a_.bind(bad);
         EmitVecWriteBack(vec);
@@ -398,6 +408,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
           MovImm(x86::rsi, imm);
           MovImm(x86::rdx, pc);
           a_.mov(x86::rdi, kState);
+          a_.mov(StateField(offsetof(CpuState, mxcsr_kept), 4), 0);  // C++ FP code ran
           CallAbs(reinterpret_cast<const void*>(h_.vec_op));
           CheckFault();
           RestoreCallerSaved(saved);

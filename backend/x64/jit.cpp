@@ -103,6 +103,7 @@ void Jit::Impl::BuildTrampoline() {
   size_t epilogue_off = a.offset();
   // The guest x87 state may still be in the host FPU (blocks keep it there across chains).
   const size_t live = offsetof(CpuState, x87) + offsetof(X87State, live);
+  a.mov(x86::dword_ptr(kState, static_cast<int32_t>(offsetof(CpuState, mxcsr_kept))), 0);
   asmjit::Label x87_done = a.newLabel();
   a.cmp(x86::byte_ptr(kState, static_cast<int32_t>(live)), 0);
   a.je(x87_done);
