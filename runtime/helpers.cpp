@@ -2,6 +2,7 @@
 // that miss the TLB (page faults, page crossings, writes to code pages), division, CPUID, RDTSC.
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "backend/interp/semantics.h"
@@ -200,9 +201,26 @@ void VLoad(CpuState* s, uint64_t addr, uint32_t mem_imm, uint64_t pc) {
   memcpy(s->xmm[0] + 16 * ir::VecMemSlot(mem_imm), buf, 16);
 }
 
+// Every page of a store is writable, or the page fault is raised before any byte changes (the
+// host CPU writes nothing of a vector store that crosses into an unmapped page).
+bool CanWrite(CpuState* s, uint64_t addr, uint32_t size, uint64_t pc) {
+  Machine::Impl* m = ImplOf(s);
+  if (m->config.system) return sys::ProbeWrite(*m, addr, size, pc);
+  for (uint64_t page = addr & kPageMask; page <= ((addr + size - 1) & kPageMask);
+       page += kPageSize) {
+    uint64_t a = std::max(page, addr);
+    if (!m->mem.Translate(a, softmmu::kWrite)) {
+      RaisePageFault(s, a, true, m->mem.Translate(a, 0) != nullptr, pc);
+      return false;
+    }
+  }
+  return true;
+}
+
 void VStore(CpuState* s, uint64_t addr, uint32_t mem_imm, uint64_t pc) {
   unsigned bytes = ir::VecMemBytes(mem_imm);
   const uint8_t* src = s->xmm[0] + 16 * ir::VecMemSlot(mem_imm);
+  if (!CanWrite(s, addr, bytes, pc)) return;
   for (unsigned off = 0; off < bytes; off += 8) {
     unsigned n = bytes - off < 8 ? bytes - off : 8;
     uint64_t v = 0;

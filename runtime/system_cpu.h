@@ -38,6 +38,9 @@ bool ReadLinear(Machine::Impl& m, uint64_t linear, void* dst, unsigned n, bool i
 bool WriteLinear(Machine::Impl& m, uint64_t linear, const void* src, unsigned n, bool implicit,
                  uint64_t pc);
 
+// Every page of [linear, linear+n) is writable at the current CPL; false after raising #PF.
+bool ProbeWrite(Machine::Impl& m, uint64_t linear, unsigned n, uint64_t pc);
+
 // Memory slow paths of translated code in system mode (backend::Helpers load/store).
 uint64_t SlowLoad(Machine::Impl& m, uint64_t addr, uint32_t size, uint64_t pc);
 void SlowStore(Machine::Impl& m, uint64_t addr, uint64_t value, uint32_t size, uint64_t pc);

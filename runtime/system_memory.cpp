@@ -114,6 +114,12 @@ bool WriteLinear(Machine::Impl& m, uint64_t linear, const void* src, unsigned n,
   return true;
 }
 
+bool ProbeWrite(Machine::Impl& m, uint64_t linear, unsigned n, uint64_t pc) {
+  uint64_t paddr[2];
+  unsigned len[2];
+  return TranslateRange(m, linear, n, softmmu::kWrite, false, pc, paddr, len);
+}
+
 uint64_t SlowLoad(Machine::Impl& m, uint64_t addr, uint32_t size, uint64_t pc) {
   uint64_t value = 0;
   if (!ReadLinear(m, addr, &value, size, false, pc)) return 0;

@@ -93,6 +93,10 @@ class Context {
   // Constant of operand i's type / of type t.
   ir::Value Const(ir::Type t, uint64_t v) { return ir.Const(t, v); }
 
+  // Faults (#PF) unless the byte at addr is readable and writable, changing nothing: for
+  // multi-part stores that must not write their first part when a later page faults.
+  void ProbeWrite(ir::Value addr) { Store(addr, Load(ir::Type::kI8, addr)); }
+
   // Raises a guest exception at this instruction and ends the block.
   void RaiseException(uint32_t vector, uint32_t error_code = 0) {
     ir.Exit(ir::ExitReason::kException, insn.pc, vector, error_code);

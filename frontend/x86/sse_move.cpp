@@ -128,8 +128,11 @@ void Fxsave(Context& c) {
   ir::Emitter& ir = c.ir;
   Value base = c.Address(0);
   auto at = [&](uint64_t off) { return ir.Add(base, ir.Imm64(off)); };
-  ir.VStore(at(kFxXmm0), 0, 16, true);  // first: the 16-byte alignment check (#GP)
-  for (unsigned i = 1; i < FxXmmCount(c); ++i) ir.VStore(at(kFxXmm0 + 16 * i), i, 16, false);
+  // First the 16-byte alignment check (#GP, reading the first 16 bytes), then the last byte:
+  // a page fault comes before anything is written and names that byte, as on the host.
+  ir.VLoad(base, ir::kVecTemp0, 16, true);
+  c.ProbeWrite(at(511));
+  for (unsigned i = 0; i < FxXmmCount(c); ++i) ir.VStore(at(kFxXmm0 + 16 * i), i, 16, false);
   ir.X87Op(ir::PackX87(0x0f, FxLayout(c), 0, ir::kX87Control), ir.Imm64(0), ir.Imm64(0));
   for (uint64_t off = 0; off < kFxMxcsr; off += 8) ir.Store(at(off), ir.X87Store(off));
   ir.Store(at(kFxMxcsr), ir.GetMxcsr());

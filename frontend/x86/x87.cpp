@@ -136,6 +136,9 @@ Value EmitX87(Context& c, Value rflags) {
     return c.ir.X87Op(imm, rflags, addr);
   }
   c.ir.X87Op(imm & ~(uint64_t{ir::kX87Commit} << 24), rflags, addr);
+  // An environment or state image is written entirely or not at all; the host checks its last
+  // byte first (that is the address a fault reports).
+  if (form.bytes > 10) c.ProbeWrite(at(form.bytes - 1));
   ForEachChunk(form.bytes,
                [&](unsigned off, Type t) { c.Store(at(off), c.ir.Trunc(t, c.ir.X87Store(off))); });
   return c.ir.X87Op(imm, rflags, addr);
