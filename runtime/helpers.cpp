@@ -232,6 +232,14 @@ void VStore(CpuState* s, uint64_t addr, uint32_t mem_imm, uint64_t pc) {
 
 }  // namespace
 
+bool PeekGuestMemory(CpuState* s, uint64_t addr, void* dst, unsigned n) {
+  Machine::Impl* m = ImplOf(s);
+  if (!m->config.system) return m->mem.Read(addr, dst, n);
+  if (sys::ReadLinear(*m, addr, dst, n, false, s->rip)) return true;
+  s->exit_reason = 0;  // a peek: the store's own access reports the fault
+  return false;
+}
+
 backend::Helpers MakeHelpers() {
   backend::Helpers h;
   h.load = Load;

@@ -160,6 +160,16 @@ void PointersFromEnv(const uint8_t* env, X87State& x) {
   x.fds = Get16(env + kImgFds);
 }
 
+// The size of the value an FST/FIST/FISTTP/FBSTP/FNSTCW/FNSTSW form stores.
+unsigned StoreBytes(uint8_t opcode, unsigned reg) {
+  switch (opcode) {
+    case 0xd9: return reg == 7 ? 2 : 4;
+    case 0xdb: return reg == 7 ? 10 : 4;
+    case 0xdd: return reg == 7 ? 2 : 8;
+    default: return reg == 6 ? 10 : reg == 7 ? 8 : 2;  // 0xdf
+  }
+}
+
 Stub StubFor(uint8_t opcode, uint8_t modrm, bool memory) {
   unsigned op = opcode - 0xd8u;
   if (memory)
@@ -217,6 +227,8 @@ uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uin
   }
 
   const bool memory = flags & ir::kX87Memory;
+  if (memory && (flags & ir::kX87StoreForm) && !(flags & ir::kX87Commit) && (x.fcw & 0x19) != 0x19)
+    PeekGuestMemory(s, ea, x.opbuf, StoreBytes(opcode, (modrm >> 3) & 7));
   alignas(16) uint8_t img[kImageSize];
   ToImage(x, img);
   uint64_t out = StubFor(opcode, modrm, memory)(img, (rflags & kStatusFlags) | 0x2, x.opbuf);

@@ -13,6 +13,11 @@ namespace doppel {
 // a pending unmasked exception raises #MF (vector 16) at `pc` instead and changes nothing.
 uint64_t X87Execute(CpuState* s, uint64_t imm, uint64_t rflags, uint64_t ea, uint64_t pc);
 
+// Reads guest memory without side effects on failure (runtime/helpers.cpp): the unit fills the
+// operand buffer of a store with the destination's bytes, which the host instruction leaves
+// alone when it raises an unmasked invalid, overflow or underflow exception.
+bool PeekGuestMemory(CpuState* s, uint64_t addr, void* dst, unsigned n);
+
 // For the JIT's inline x87 code (backend/x64/emit_x87.cpp). X87Enter loads the guest state into
 // the host FPU and sets x87.live, but only while every exception is masked and none is pending,
 // so no host instruction can trap and FOP/FDP never change (the rest goes through X87Execute).

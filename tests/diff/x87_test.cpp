@@ -433,6 +433,37 @@ TEST_P(DiffX87, StateAcrossBlocksMmxAndFaultingStores) {
       unmask);
 }
 
+// A store with an unmasked exception: for invalid, overflow and underflow the host writes
+// nothing (the destination keeps its bytes) and pops nothing; for precision it stores.
+TEST_P(DiffX87, StoresWithUnmaskedExceptions) {
+  std::vector<CaseInput> in;
+  for (uint16_t cw :
+       {uint16_t{0x037e}, uint16_t{0x0377}, uint16_t{0x036f}, uint16_t{0x035f}, uint16_t{0x0340}}) {
+    for (const F80& x : Edges()) {
+      CaseInput c = Input(x, Edges()[2], cw);
+      c.mem.push_back({kBaseValue + kOut, 0x1122334455667788ull, 8});
+      c.mem.push_back({kBaseValue + kOut + 8, 0x99aabbccddeeff00ull, 8});
+      in.push_back(c);
+    }
+  }
+  for (int form = 0; form < 5; ++form) {
+    Run(
+        [form](Asm& a) {
+          LoadAB(a);
+          if (form == 0) a.fstp(At(kOut, 8));
+          if (form == 1) a.fstp(At(kOut, 4));
+          if (form == 2) a.fistp(At(kOut, 4));
+          if (form == 3) a.fist(At(kOut, 2));
+          if (form == 4) a.fbstp(At(kOut, 10));
+          a.fnstsw(x86::ax);
+          a.mov(x86::ebx, 1);
+          a.fwait();
+          a.mov(x86::ebx, 2);
+        },
+        in);
+  }
+}
+
 // The harness itself: an x87 register difference is reported, and the native side really takes
 // the deferred #MF (vector 16) the test above expects.
 TEST_P(DiffX87, HarnessSeesX87StateAndMathFault) {
