@@ -71,12 +71,6 @@ int CommandBoot(const Options& o) {
   pc_config.serial_in_fd = o.serial == "stdio" ? STDIN_FILENO : -1;
   pc_config.debugcon_out = [](uint8_t c) { fputc(c, stderr); };
 
-  system::Pc pc(pc_config);
-  std::string error;
-  if (!pc.Init(&error)) {
-    fprintf(stderr, "doppel: %s\n", error.c_str());
-    return 1;
-  }
   system::BootConfig boot;
   boot.kernel_path = o.kernel;
   boot.cmdline = o.append;
@@ -84,6 +78,17 @@ int CommandBoot(const Options& o) {
     size_t space = m.find(' ');
     boot.modules.push_back(system::BootModule{
         m.substr(0, space), space == std::string::npos ? "" : m.substr(space + 1)});
+  }
+  system::Pc* board = nullptr;
+  pc_config.reload = [&boot, &board](CpuState& cpu, std::string* error) {
+    return system::LoadKernel(boot, board->memory(), cpu, error);
+  };
+  system::Pc pc(pc_config);
+  board = &pc;
+  std::string error;
+  if (!pc.Init(&error)) {
+    fprintf(stderr, "doppel: %s\n", error.c_str());
+    return 1;
   }
   if (!system::LoadKernel(boot, pc.memory(), pc.machine().cpu(), &error)) {
     fprintf(stderr, "doppel: %s\n", error.c_str());

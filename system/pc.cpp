@@ -99,6 +99,18 @@ softmmu::PhysicalMemory& Pc::memory() { return *machine_->physical(); }
 
 bool Pc::Init(std::string* error) {
   if (!machine_->AttachPlatform(this, error)) return false;
+  if (!BuildDevices(nullptr, error)) return false;
+  softmmu::PhysicalMemory& mem = memory();
+  if (!mem.AddMmio(kLapicBase, 0x1000, error) || !mem.AddMmio(kIoapicBase, 0x1000, error))
+    return false;
+  mem.mmio_read = [this](uint64_t paddr, unsigned size) { return dev_->mmio.Read(paddr, size); };
+  mem.mmio_write = [this](uint64_t paddr, unsigned size, uint64_t value) {
+    dev_->mmio.Write(paddr, size, value);
+  };
+  return true;
+}
+
+bool Pc::BuildDevices(const Devices* previous, std::string* error) {
   dev_ = std::make_unique<Devices>();
   Devices& d = *dev_;
   for (unsigned irq = 0; irq < 16; ++irq) {
@@ -117,14 +129,14 @@ bool Pc::Init(std::string* error) {
   auto serial_out = config_.serial_out ? config_.serial_out : [](uint8_t) {};
   d.uart = std::make_unique<devices::Uart16550>(d.isa_irq[4].get(), serial_out);
   d.i8042 = std::make_unique<devices::I8042>(d.isa_irq[1].get(), d.isa_irq[12].get(),
-                                             [this] { RequestStop(0, "reset requested"); });
+                                             [this] { RequestReset(); });
   d.fw_cfg =
       std::make_unique<devices::FwCfg>(devices::FwCfgConfig{config_.ram_bytes, 1, config_.cmdline});
   d.debug_exit = std::make_unique<devices::DebugExit>(
       [this](int status) { RequestStop(status, "debug exit"); });
   auto debugcon_out = config_.debugcon_out ? config_.debugcon_out : [](uint8_t) {};
   d.debugcon = std::make_unique<devices::Debugcon>(debugcon_out);
-  d.reset = std::make_unique<devices::ResetControl>([this] { RequestStop(0, "reset requested"); });
+  d.reset = std::make_unique<devices::ResetControl>([this] { RequestReset(); });
   d.shutdown = std::make_unique<devices::AcpiShutdown>([this] { RequestStop(0, "power off"); });
 
   bool ok = d.ports.Add(0x20, 2, &d.pic) && d.ports.Add(0xa0, 2, &d.pic) &&
@@ -137,21 +149,45 @@ bool Pc::Init(std::string* error) {
             d.ports.Add(0x604, 2, d.shutdown.get()) && d.ports.Add(0xb004, 2, d.shutdown.get()) &&
             d.mmio.Add(kLapicBase, 0x1000, d.lapic.get()) &&
             d.mmio.Add(kIoapicBase, 0x1000, d.ioapic.get());
-  softmmu::PhysicalMemory& mem = memory();
-  ok = ok && mem.AddMmio(kLapicBase, 0x1000, error) && mem.AddMmio(kIoapicBase, 0x1000, error);
   if (!ok) {
-    if (error->empty()) *error = "internal error: overlapping device ranges";
+    *error = "internal error: overlapping device ranges";
     return false;
   }
-  mem.mmio_read = [this](uint64_t paddr, unsigned size) { return dev_->mmio.Read(paddr, size); };
-  mem.mmio_write = [this](uint64_t paddr, unsigned size, uint64_t value) {
-    dev_->mmio.Write(paddr, size, value);
-  };
+  if (previous) {  // CMOS RAM survives a reset (the clock registers 0x00..0x0d are the RTC's)
+    for (uint8_t reg = 0x0e; reg < 0x80; ++reg) {
+      previous->cmos->PortWrite(0x70, 1, reg);
+      uint32_t value = previous->cmos->PortRead(0x71, 1);
+      d.cmos->PortWrite(0x70, 1, reg);
+      d.cmos->PortWrite(0x71, 1, value);
+    }
+  }
   return true;
 }
 
 void Pc::RequestStop(int status, std::string reason) {
   if (!stop_) stop_ = PcExit{status, std::move(reason)};
+}
+
+void Pc::RequestReset() {
+  if (config_.no_reboot || !config_.reload) {
+    RequestStop(0, "reset requested");
+  } else {
+    reset_pending_ = true;
+  }
+}
+
+bool Pc::Reboot(std::string* error) {
+  reset_pending_ = false;
+  std::unique_ptr<Devices> old = std::move(dev_);
+  if (!BuildDevices(old.get(), error)) return false;
+  CpuState& s = machine_->cpu();
+  void* opaque = s.opaque;
+  s = CpuState{};  // the reset state: real mode, caches empty
+  s.opaque = opaque;
+  machine_->FlushCodeCache();
+  if (!config_.reload(s, error)) return false;
+  machine_->SystemStateChanged();
+  return true;
 }
 
 uint32_t Pc::PortIn(uint16_t port, unsigned size) { return dev_->ports.Read(port, size); }
@@ -264,6 +300,10 @@ PcExit Pc::Run() {
     AdvanceTimers();
     if ((++slices & 15) == 0 || input_open_ || !input_.empty()) PollInput(0);
     if (stop_) return *stop_;
+    if (reset_pending_) {
+      std::string error;
+      if (!Reboot(&error)) return PcExit{1, "reboot: " + error};
+    }
     RunResult r = m.Run(RunLimits{kSliceInsns, std::nullopt});
     switch (r.reason) {
       case StopReason::kInsnLimit:
@@ -287,8 +327,10 @@ PcExit Pc::Run() {
         }
         break;
       }
-      case StopReason::kShutdown:
-        return PcExit{0, config_.no_reboot ? "triple fault" : "triple fault (reset: no firmware)"};
+      case StopReason::kShutdown:  // a triple fault resets the CPU
+        if (config_.no_reboot || !config_.reload) return PcExit{0, "triple fault"};
+        reset_pending_ = true;
+        break;
       default: return PcExit{1, std::string("unexpected stop: ") + StopReasonName(r.reason)};
     }
   }

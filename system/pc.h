@@ -26,6 +26,10 @@ struct PcConfig {
   std::function<void(uint8_t)> serial_out;
   int serial_in_fd = -1;
   std::function<void(uint8_t)> debugcon_out;
+  // The firmware's part of a reset: loads the kernel again and sets up the CPU for it (QEMU's
+  // firmware reruns the multiboot loader). Without it, or with no_reboot, a reset or a triple
+  // fault ends the run.
+  std::function<bool(CpuState& cpu, std::string* error)> reload;
 };
 
 // How a run ended.
@@ -55,7 +59,7 @@ class Pc : public Platform {
   uint64_t ReadCr8() override;
   void WriteCr8(uint64_t value) override;
   uint64_t Tsc() override;
-  bool StopRequested() override { return stop_.has_value(); }
+  bool StopRequested() override { return stop_.has_value() || reset_pending_; }
 
   struct Devices;
 
@@ -67,12 +71,18 @@ class Pc : public Platform {
   // Moves queued input into the UART while it has room; true if it moved any.
   bool FeedUart();
   void RequestStop(int status, std::string reason);
+  void RequestReset();
+  // Creates and wires the devices; CMOS RAM (bytes 0x0e..0x7f) carries over from `previous`.
+  bool BuildDevices(const Devices* previous, std::string* error);
+  // A reset that reboots: fresh CPU and devices, the kernel loaded again. False with a message.
+  bool Reboot(std::string* error);
 
   PcConfig config_;
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<devices::Clock> clock_;
   std::unique_ptr<Devices> dev_;
   std::optional<PcExit> stop_;
+  bool reset_pending_ = false;
   bool input_open_ = false;
   bool escape_ = false;  // Ctrl-A seen
   // Input read from the host that the UART has no room for yet: it holds one byte without its

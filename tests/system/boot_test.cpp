@@ -56,6 +56,8 @@ struct BootCase {
   bool host_time = false;
   // COM1's input, fed through stdin with --serial stdio (as qemu-check does with -serial stdio).
   const char* input = nullptr;
+  // Booted without --no-reboot (qemu-check drops -no-reboot for it): a reset reloads the kernel.
+  bool reboots = false;
 };
 
 class BootKernel : public testing::TestWithParam<BootCase> {};
@@ -66,8 +68,8 @@ TEST_P(BootKernel, SerialOutputMatchesQemu) {
   std::string serial = testing::TempDir() + "doppel_boot_" + c.kernel + "_" + c.engine +
                        (c.host_time ? "_host" : "") + ".txt";
   std::string image = c.file ? c.file : std::string(c.kernel) + ".elf";
-  std::string cmd = std::string(DOPPEL_BINARY) + " boot --engine " + c.engine +
-                    " -m 64 --no-reboot" + (c.host_time ? "" : " --icount");
+  std::string cmd = std::string(DOPPEL_BINARY) + " boot --engine " + c.engine + " -m 64" +
+                    (c.reboots ? "" : " --no-reboot") + (c.host_time ? "" : " --icount");
   if (c.input)
     cmd +=
         " --serial stdio --kernel " + Kernel(image) + " " + c.args + " <" + c.input + " >" + serial;
@@ -110,6 +112,9 @@ const BootCase kCases[] = {
     {"faults", "jit", "", 0},
     {.kernel = "serial_echo", .engine = "interp", .input = "serial_echo.input"},
     {.kernel = "serial_echo", .engine = "jit", .input = "serial_echo.input"},
+    // A reset and then a triple fault reboot: the kernel runs three times, counting in CMOS RAM.
+    {.kernel = "reboot", .engine = "interp", .reboots = true},
+    {.kernel = "reboot", .engine = "jit", .reboots = true},
 };
 INSTANTIATE_TEST_SUITE_P(Kernels, BootKernel, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<BootCase>& i) {
