@@ -8,7 +8,8 @@ namespace doppel::sys {
 namespace {
 
 constexpr unsigned kDoubleFault = 8;
-constexpr unsigned kGateInt16 = 0x6, kGateTrap16 = 0x7, kGateInt32 = 0xe, kGateTrap32 = 0xf;
+constexpr unsigned kGateTask = 0x5, kGateInt16 = 0x6, kGateTrap16 = 0x7, kGateInt32 = 0xe,
+                   kGateTrap32 = 0xf;
 
 bool HasErrorCode(uint32_t vector) {
   switch (vector) {
@@ -76,6 +77,18 @@ struct Delivery {
     return true;
   }
 
+  // A task switch to the gate's TSS (how 32-bit Linux takes #DF); the error code goes on the new
+  // task's stack.
+  bool ThroughTaskGate(uint64_t raw) {
+    Descriptor gate;
+    gate.raw = raw;
+    gate.attrs = static_cast<uint16_t>((raw >> 40) & 0xff);
+    const bool external = kind != EventKind::kSoftware;
+    const uint64_t pc = external ? s.rip : insn_pc;
+    if (!TaskGate(m, gate, TaskSwitch::kInterrupt, s.rip, pc, external)) return false;
+    return !push_error || Push(m, error_code, 4, s.rip);
+  }
+
   bool Protected() {
     const bool long_mode = LongMode(s);
     const unsigned gate_bytes = long_mode ? 16 : 8;
@@ -89,12 +102,13 @@ struct Delivery {
     bool valid = long_mode ? (type == kGateInt32 || type == kGateTrap32)
                            : (type == kGateInt16 || type == kGateTrap16 || type == kGateInt32 ||
                               type == kGateTrap32);
-    // Task gates (type 5) would need task switching, which is not emulated.
-    if (!valid) return Fail(ir::kGeneralProtection, IdtError(vector, kind));
+    const bool task_gate = !long_mode && type == kGateTask;
+    if (!valid && !task_gate) return Fail(ir::kGeneralProtection, IdtError(vector, kind));
     const unsigned cpl = s.sys.cpl;
     if (kind == EventKind::kSoftware && dpl < cpl)
       return Fail(ir::kGeneralProtection, IdtError(vector, kind));
     if (!present) return Fail(11, IdtError(vector, kind));
+    if (task_gate) return ThroughTaskGate(gate[0]);
     const uint16_t target_sel = static_cast<uint16_t>(gate[0] >> 16);
     uint64_t target = (gate[0] & 0xffff) | ((gate[0] >> 32) & 0xffff0000);
     if (long_mode) target |= (gate[1] & 0xffffffff) << 32;

@@ -368,7 +368,7 @@ uint64_t SystemHelper(CpuState* sp, uint64_t imm, uint64_t a, uint64_t b, uint64
     case SystemOp::kFarCall:
       return FarCall(m, static_cast<uint16_t>(a), b, in.operand_bytes, pc, next_pc);
     case SystemOp::kFarReturn: return FarReturn(m, in.operand_bytes, a, pc);
-    case SystemOp::kIret: return Iret(m, in.operand_bytes, pc);
+    case SystemOp::kIret: return Iret(m, in.operand_bytes, pc, next_pc);
     case SystemOp::kMovToCr: WriteCr(m, in.extra, a, pc); return 0;
     case SystemOp::kMovFromCr: return ReadCr(m, in.extra, pc);
     case SystemOp::kMovToDr: s.sys.dr[in.extra & 7] = a; return 0;

@@ -240,6 +240,17 @@ bool Pop(Machine::Impl& m, uint64_t* value, unsigned bytes, uint64_t pc) {
   return true;
 }
 
+// JMP/CALL to a TSS or a task gate: DPL >= CPL and DPL >= RPL of the TSS descriptor or gate.
+uint64_t TaskTransfer(Machine::Impl& m, uint16_t selector, const Descriptor& d, TaskSwitch how,
+                      uint64_t pc, uint64_t next_pc) {
+  CpuState& s = m.state;
+  if (d.dpl() < s.sys.cpl || d.dpl() < (selector & 3u))
+    return GpFault(s, SelectorError(selector), pc), 0;
+  bool ok = d.type() == 0x5 ? TaskGate(m, d, how, next_pc, pc, false)
+                            : SwitchTask(m, selector, how, next_pc, pc, false);
+  return ok ? s.rip : 0;
+}
+
 uint64_t FarJump(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned op_bytes,
                  uint64_t pc, uint64_t next_pc) {
   CpuState& s = m.state;
@@ -274,14 +285,7 @@ uint64_t FarJump(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned 
     if (!LoadCodeSegment(m, static_cast<uint16_t>(target_sel & ~3), code, pc)) return 0;
     return type == kGateCall16 ? target & 0xffff : target;
   }
-  (void)next_pc;
-  // Task switches through TSS descriptors and task gates are not emulated; a TSS too small to
-  // switch to is #TS as on hardware.
-  bool tss = d.system() && (type == kTss32Available || type == kTss16Available);
-  if (tss && d.limit < (type == kTss32Available ? 0x67u : 0x2bu)) {
-    Raise(s, 10, SelectorError(selector), pc);
-    return 0;
-  }
+  if (IsTaskDescriptor(d)) return TaskTransfer(m, selector, d, TaskSwitch::kJump, pc, next_pc);
   return GpFault(s, SelectorError(selector), pc), 0;
 }
 
@@ -319,6 +323,7 @@ uint64_t FarCall(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned 
     return TruncateIp(s, offset, op_bytes);
   }
   unsigned type = d.type();
+  if (IsTaskDescriptor(d)) return TaskTransfer(m, selector, d, TaskSwitch::kCall, pc, next_pc);
   if (!d.system() || (type != kGateCall32 && type != kGateCall16))
     return GpFault(s, SelectorError(selector), pc), 0;
   unsigned cpl = s.sys.cpl;
@@ -422,8 +427,13 @@ uint64_t FarReturn(Machine::Impl& m, unsigned op_bytes, uint64_t release, uint64
   return TruncateIp(s, ip, op_bytes);
 }
 
-uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc) {
+uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc, uint64_t next_pc) {
   CpuState& s = m.state;
+  // A nested task returns to the previous task (no stack frame); IA-32e mode has none (#GP).
+  if (ProtectedMode(s) && !(s.rflags & kVM) && (s.rflags & kNT)) {
+    if (LongMode(s)) return GpFault(s, 0, pc), 0;
+    return NestedTaskReturn(m, next_pc, pc) ? s.rip : 0;
+  }
   const uint64_t old_sp = s.gpr[RSP];
   const bool from64 = Mode64(s);
   uint64_t ip = 0, cs = 0, flags = 0;
@@ -446,10 +456,6 @@ uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc) {
     uint64_t mask = op_bytes == 2 ? 0xffff : 0x257fd5;
     s.rflags = (s.rflags & ~mask) | (flags & mask) | 2;
     return TruncateIp(s, ip, op_bytes);
-  }
-  if (s.rflags & kNT) {  // a nested-task return needs task switching, which is not emulated
-    s.gpr[RSP] = old_sp;
-    return GpFault(s, 0, pc), 0;
   }
   auto fail = [&](uint32_t error) {
     s.gpr[RSP] = old_sp;

@@ -76,8 +76,20 @@ uint64_t FarJump(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned 
 uint64_t FarCall(Machine::Impl& m, uint16_t selector, uint64_t offset, unsigned op_bytes,
                  uint64_t pc, uint64_t next_pc);
 uint64_t FarReturn(Machine::Impl& m, unsigned op_bytes, uint64_t release, uint64_t pc);
-uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc);
+uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc, uint64_t next_pc);
 bool LoadTaskRegister(Machine::Impl& m, uint16_t selector, uint64_t pc);
+
+// Task switches (runtime/tasks.cpp). `next_eip` is where the outgoing task resumes; `external`
+// sets EXT in error codes (an interrupt or exception caused the switch). False after raising;
+// on success s.rip and the whole register state are the new task's.
+enum class TaskSwitch { kJump, kCall, kIret, kInterrupt };
+bool IsTaskDescriptor(const Descriptor& d);  // a TSS (16/32-bit, any state) or a task gate
+bool SwitchTask(Machine::Impl& m, uint16_t tss_selector, TaskSwitch how, uint64_t next_eip,
+                uint64_t pc, bool external);
+bool TaskGate(Machine::Impl& m, const Descriptor& gate, TaskSwitch how, uint64_t next_eip,
+              uint64_t pc, bool external);
+// IRET with NT set: back to the task in the current TSS's previous-task link.
+bool NestedTaskReturn(Machine::Impl& m, uint64_t next_eip, uint64_t pc);
 bool LoadLdt(Machine::Impl& m, uint16_t selector, uint64_t pc);
 // LAR/LSL/VERR/VERW: set ZF; *out gets the access rights or limit when valid.
 bool CheckSelector(Machine::Impl& m, ir::SystemOp op, uint16_t selector, uint64_t* out,

@@ -110,6 +110,8 @@ const BootCase kCases[] = {
     // A triple fault with --no-reboot ends the run with status 0, as in QEMU.
     {"faults", "interp", "", 0},
     {"faults", "jit", "", 0},
+    {"tasks", "interp"},
+    {"tasks", "jit"},
     {.kernel = "serial_echo", .engine = "interp", .input = "serial_echo.input"},
     {.kernel = "serial_echo", .engine = "jit", .input = "serial_echo.input"},
     // A reset and then a triple fault reboot: the kernel runs three times, counting in CMOS RAM.
