@@ -180,6 +180,9 @@ class Codegen {
   void EmitDiv(const ir::Inst& in);
   void EmitCpuid(const ir::Inst& in);
   void EmitSystem(const ir::Inst& in);
+  // fn(CpuState*, imm, args[0], args[1], guest_pc) with the caller-saved registers kept; rax =
+  // its result; leaves the block if it raised.
+  void CallStateHelper(const void* fn, const ir::Inst& in);
   void EmitRdtsc(const ir::Inst& in);
 
   // --- emit_vector.cpp: SSE state ops, run as host SSE instructions on xmm0/xmm1 ---
@@ -199,7 +202,8 @@ class Codegen {
   void EmitLeaveGuestMxcsr();
   void CheckFpOp(uint64_t pc);  // after an FP op: #XM if it raised an unmasked exception
   static bool KeepsGuestMxcsr(const ir::Inst& in);
-  void RaiseInline(uint32_t vector, uint64_t pc);  // out of line: raise and leave the block
+  static bool CallsHelperInline(const ir::Inst& in);  // div, cpuid, system, rdtsc, x87 ops
+  void RaiseInline(uint32_t vector, uint64_t pc);     // out of line: raise and leave the block
   // --- vec_cache.cpp: guest vector slots cached in host xmm3..xmm15 within a block ---
   struct VecCacheEntry {
     int slot = -1;  // the vector slot this host register holds, or -1
@@ -223,7 +227,8 @@ class Codegen {
   void EmitX87Call(const ir::Inst& in);    // the unit: rax = RFLAGS after
   void EmitX87Inline(const ir::Inst& in);  // the host FPU holds the state: rax = RFLAGS after
   void EmitX87Leave();                     // the state back into CpuState, if it is in the FPU
-  static bool X87Inline(uint64_t imm);     // an X87Op imm the inline path can run
+  void CallX87Stub(uint64_t stub, bool if_live);
+  static bool X87Inline(uint64_t imm);  // an X87Op imm the inline path can run
   // Ops that read or write the x87 state in CpuState (MMX registers, the unit's own forms,
   // system ops): Run() emits EmitX87Leave before them.
   static bool TouchesX87State(const ir::Inst& in);

@@ -190,17 +190,22 @@ void Codegen::EmitCpuid(const ir::Inst&) {
   RestoreCallerSaved(saved);
 }
 
-void Codegen::EmitSystem(const ir::Inst& in) {
+void Codegen::CallStateHelper(const void* fn, const ir::Inst& in) {
   const uint32_t saved = ra_.CallerSavedInUse();
   SaveCallerSaved(saved);
+  // Argument registers overlap the pool: sources come from the save area.
   LoadFromSaved(x86::rdx, in.args[0], saved);
   LoadFromSaved(x86::rcx, in.args[1], saved);
   MovImm(x86::rsi, in.imm);
   MovImm(x86::r8, in.guest_pc);
   a_.mov(x86::rdi, kState);
-  CallAbs(reinterpret_cast<const void*>(h_.system));
+  CallAbs(fn);
   CheckFault();
-  RestoreCallerSaved(saved);
+  RestoreCallerSaved(saved);  // rax (the result) survives
+}
+
+void Codegen::EmitSystem(const ir::Inst& in) {
+  CallStateHelper(reinterpret_cast<const void*>(h_.system), in);
   Commit(x86::rax);
 }
 

@@ -170,8 +170,7 @@ void Codegen::CheckFpOp(uint64_t pc) {
   });
 }
 
-bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
-  // Ops whose inline code neither calls a helper nor touches MXCSR nor leaves the block.
+bool Codegen::CallsHelperInline(const ir::Inst& in) {
   switch (in.op) {
     case Opcode::kUDiv:
     case Opcode::kURem:
@@ -180,7 +179,15 @@ bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
     case Opcode::kCpuid:
     case Opcode::kSystem:
     case Opcode::kRdtsc:
-    case Opcode::kX87Op:
+    case Opcode::kX87Op: return true;
+    default: return false;
+  }
+}
+
+bool Codegen::KeepsGuestMxcsr(const ir::Inst& in) {
+  // Ops whose inline code neither calls a helper nor touches MXCSR nor leaves the block.
+  if (CallsHelperInline(in)) return false;
+  switch (in.op) {
     case Opcode::kGetMxcsr:
     case Opcode::kSetMxcsr: return false;
     case Opcode::kVOp: {

@@ -79,12 +79,21 @@ x86::Mem Codegen::X87Field(size_t off, unsigned bytes) const {
   return StateField(kX87 + off, bytes);
 }
 
-void Codegen::EmitX87Leave() {
-  asmjit::Label done = a_.newLabel();
+// Calls an enter/leave stub unless the state already is where it would move it.
+void Codegen::CallX87Stub(uint64_t stub, bool if_live) {
+  asmjit::Label skip = a_.newLabel();
   a_.cmp(X87Field(offsetof(X87State, live), 1), 0);
-  a_.je(done);
-  CallRel32(x87_stubs_.leave);
-  a_.bind(done);
+  if (if_live) {
+    a_.je(skip);
+  } else {
+    a_.jne(skip);
+  }
+  CallRel32(stub);
+  a_.bind(skip);
+}
+
+void Codegen::EmitX87Leave() {
+  CallX87Stub(x87_stubs_.leave, true);
   x87_entered_ = false;
 }
 
@@ -126,11 +135,7 @@ void Codegen::EmitX87(const ir::Inst& in) {
         break;
       }
       if (!x87_entered_) {
-        asmjit::Label entered = a_.newLabel();
-        a_.cmp(X87Field(offsetof(X87State, live), 1), 0);
-        a_.jne(entered);
-        CallRel32(x87_stubs_.enter);
-        a_.bind(entered);
+        CallX87Stub(x87_stubs_.enter, false);
         x87_entered_ = true;
       }
       asmjit::Label fast = a_.newLabel(), done = a_.newLabel();
@@ -148,17 +153,7 @@ void Codegen::EmitX87(const ir::Inst& in) {
 }
 
 void Codegen::EmitX87Call(const ir::Inst& in) {
-  const uint32_t saved = ra_.CallerSavedInUse();
-  SaveCallerSaved(saved);
-  // Argument registers overlap the pool: sources come from the save area.
-  LoadFromSaved(x86::rdx, in.args[0], saved);
-  LoadFromSaved(x86::rcx, in.args[1], saved);
-  MovImm(x86::rsi, in.imm);
-  MovImm(x86::r8, in.guest_pc);
-  a_.mov(x86::rdi, kState);
-  CallAbs(reinterpret_cast<const void*>(h_.x87));
-  CheckFault();
-  RestoreCallerSaved(saved);  // rax (the result) survives
+  CallStateHelper(reinterpret_cast<const void*>(h_.x87), in);
 }
 
 // The instruction on the host FPU; rax = the guest RFLAGS after it. No exception can trap (all

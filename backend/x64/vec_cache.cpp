@@ -70,6 +70,7 @@ void Codegen::VecFlush(bool forget) {
 bool Codegen::KeepsVecCache(const ir::Inst& in) {
   // The vector ops that use the cache, and ops that neither call a helper inline nor read or
   // write vector slots in CpuState (out-of-line helper calls save and reload the cache).
+  if (CallsHelperInline(in)) return false;
   switch (in.op) {
     case Opcode::kVOp: {
       const ir::VecOp op = ir::VecOpOf(in.imm);
@@ -77,15 +78,7 @@ bool Codegen::KeepsVecCache(const ir::Inst& in) {
              op != ir::VecOp::kBlendvpd && op != ir::VecOp::kPblendvb && op != ir::VecOp::kDpps &&
              op != ir::VecOp::kDppd;
     }
-    case Opcode::kVStrCmp:
-    case Opcode::kX87Op:
-    case Opcode::kUDiv:
-    case Opcode::kURem:
-    case Opcode::kSDiv:
-    case Opcode::kSRem:
-    case Opcode::kCpuid:
-    case Opcode::kSystem:
-    case Opcode::kRdtsc: return false;
+    case Opcode::kVStrCmp: return false;
     default: return true;
   }
 }
