@@ -106,7 +106,7 @@ struct CpuState {
   uint32_t mxcsr_unmasked = 0;
   // The JIT: the host MXCSR holds the guest's controls (every exception masked) and only flags
   // already merged into mxcsr, so a run of FP ops can start without LDMXCSR. Set when a run ends
-  // that way; cleared when generated code exits and when the guest writes MXCSR.
+  // that way; cleared when generated code exits or calls a helper and when the guest writes MXCSR.
   uint32_t mxcsr_kept = 0;
   alignas(64) softmmu::TlbEntry tlb[softmmu::kTlbSize];
   JumpCacheEntry jump_cache[kJumpCacheSize];

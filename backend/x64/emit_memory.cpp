@@ -36,6 +36,9 @@ void Codegen::LoadFromSaved(x86::Gp dst, ir::Value v, uint32_t saved) {
 }
 
 void Codegen::CallAbs(const void* fn) {
+  // C++ code may raise flags in the host MXCSR that the guest's lacks: the next run of FP ops
+  // must look (CpuState::mxcsr_kept).
+  a_.mov(StateField(offsetof(CpuState, mxcsr_kept), 4), 0);
   // Helpers live anywhere in the address space: call through a register.
   a_.mov(x86::rax, reinterpret_cast<uint64_t>(fn));
   a_.call(x86::rax);

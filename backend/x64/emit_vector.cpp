@@ -415,7 +415,6 @@ void Codegen::EmitVector(const ir::Inst& in) {
           MovImm(x86::rsi, imm);
           MovImm(x86::rdx, pc);
           a_.mov(x86::rdi, kState);
-          a_.mov(StateField(offsetof(CpuState, mxcsr_kept), 4), 0);  // C++ FP code ran
           CallAbs(reinterpret_cast<const void*>(h_.vec_op));
           CheckFault();
           RestoreCallerSaved(saved);
