@@ -307,10 +307,44 @@ class FpEnv {
     feclearexcept(FE_ALL_EXCEPT);
     return f;
   }
+  // The result rounded with an unbounded exponent: its binary exponent and whether rounding it
+  // was inexact. With overflow or underflow unmasked, x86 reports them on that result (SDM
+  // 11.5.2.4-5): underflow for every tiny non-zero one, exact or not, and PE as for it.
+  struct Unbounded {
+    bool nonzero = false;
+    int exponent = 0;
+    bool inexact = false;
+  };
+  bool OverflowOrUnderflowUnmasked() const {
+    return (mxcsr_ & ((kOE | kUE) << ir::kMxcsrMaskShift)) != ((kOE | kUE) << ir::kMxcsrMaskShift);
+  }
+  // A computed result, with `unbounded` (a callable returning Unbounded) consulted when overflow
+  // or underflow is unmasked.
+  template <typename F, typename U>
+  Bits<F> Out(F r, U unbounded) {
+    uint32_t lane = Take();
+    if (OverflowOrUnderflowUnmasked() && !(lane & (kIE | kZE)) && !std::isnan(r)) {
+      const Unbounded u = unbounded();
+      Take();  // the recomputation's own flags
+      const bool om = !(mxcsr_ & (kOE << ir::kMxcsrMaskShift));
+      const bool um = !(mxcsr_ & (kUE << ir::kMxcsrMaskShift));
+      const uint32_t pe = u.inexact ? kPE : 0;
+      if (u.nonzero && u.exponent > std::numeric_limits<F>::max_exponent - 1 && om) {
+        lane = (lane & ~kPE) | kOE | pe;
+      } else if (u.nonzero && u.exponent < std::numeric_limits<F>::min_exponent - 1 && um) {
+        lane = (lane & ~(kUE | kPE)) | kUE | pe;
+      }
+    }
+    return Finish<F>(r, lane);
+  }
   // A computed result: host flags collected, the x86 default NaN, FTZ.
   template <typename F>
   Bits<F> Out(F r) {
-    flags |= Take();
+    return Finish<F>(r, Take());
+  }
+  template <typename F>
+  Bits<F> Finish(F r, uint32_t lane) {
+    flags |= lane;
     Bits<F> b = ToBits<F>(r);
     if (std::isnan(r)) return kDefaultNan<F>;  // inputs were not NaN: an invalid operation
     // FTZ (with underflow masked) flushes tiny results to zero, raising UE and PE.
@@ -374,12 +408,38 @@ Bits<F> Arithmetic(FpEnv& e, Arith op, Bits<F> a, Bits<F> b) {
     e.In<F>(a0);
     e.In<F>(b0);
   }
-  switch (op) {
-    case Arith::kAdd: return e.Out<F>(Compute<F>(fa, fb, [](F x, F y) { return x + y; }));
-    case Arith::kSub: return e.Out<F>(Compute<F>(fa, fb, [](F x, F y) { return x - y; }));
-    case Arith::kMul: return e.Out<F>(Compute<F>(fa, fb, [](F x, F y) { return x * y; }));
-    default: return e.Out<F>(Compute<F>(fa, fb, [](F x, F y) { return x / y; }));
-  }
+  auto add = [](F x, F y) { return x + y; };
+  auto sub = [](F x, F y) { return x - y; };
+  auto mul = [](F x, F y) { return x * y; };
+  auto div = [](F x, F y) { return x / y; };
+  const F r = op == Arith::kAdd   ? Compute<F>(fa, fb, add)
+              : op == Arith::kSub ? Compute<F>(fa, fb, sub)
+              : op == Arith::kMul ? Compute<F>(fa, fb, mul)
+                                  : Compute<F>(fa, fb, div);
+  return e.Out<F>(r, [&] {
+    FpEnv::Unbounded u;
+    if (op == Arith::kMul || op == Arith::kDiv) {
+      // The significands' product or quotient is in range; the exponents add up exactly.
+      int ea = 0, eb = 0;
+      const F ma = std::frexp(fa, &ea), mb = std::frexp(fb, &eb);
+      const F m = op == Arith::kMul ? Compute<F>(ma, mb, mul) : Compute<F>(ma, mb, div);
+      u.inexact = e.Take() & kPE;
+      u.nonzero = m != 0 && std::isfinite(fa) && std::isfinite(fb);
+      if (u.nonzero) u.exponent = std::ilogb(m) + (op == Arith::kMul ? ea + eb : ea - eb);
+    } else if (std::isfinite(r) && std::fabs(r) < 1) {
+      // In range, or tiny and then exact (Sterbenz, or both operands on the denormal grid).
+      u.nonzero = r != 0;
+      if (u.nonzero) u.exponent = std::ilogb(r);
+    } else {
+      // A large sum (possibly overflowed, or rounded to the largest finite value): halving both
+      // operands is exact for any operand that matters at that magnitude.
+      const F m = Compute<F>(std::ldexp(fa, -1), std::ldexp(fb, -1), op == Arith::kAdd ? add : sub);
+      u.inexact = e.Take() & kPE;
+      u.nonzero = std::isfinite(fa) && std::isfinite(fb) && m != 0;
+      if (u.nonzero) u.exponent = std::ilogb(m) + 1;
+    }
+    return u;
+  });
 }
 
 // CMPPS predicates 0..7: EQ LT LE UNORD NEQ NLT NLE ORD; LT LE NLT NLE signal on QNaN too.
@@ -445,7 +505,16 @@ Bits<To> Convert(FpEnv& e, Bits<From> a) {
   a = e.In<From>(a);
   volatile From va = FromBits<From>(a);
   volatile To r = static_cast<To>(va);
-  return e.Out<To>(r);
+  return e.Out<To>(r, [&] {
+    FpEnv::Unbounded u;
+    int ex = 0;
+    volatile From m = std::frexp(static_cast<From>(va), &ex);
+    volatile To mr = static_cast<To>(m);  // the significand rounded to To's precision
+    u.inexact = e.Take() & kPE;
+    u.nonzero = mr != 0 && std::isfinite(static_cast<From>(va));
+    if (u.nonzero) u.exponent = std::ilogb(static_cast<To>(mr)) + ex;
+    return u;
+  });
 }
 
 template <typename F, typename I>

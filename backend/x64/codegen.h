@@ -190,7 +190,7 @@ class Codegen {
   void EmitVecMem(const ir::Inst& in);
   void EmitVecStrCmp(const ir::Inst& in);
   void EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8, bool fp,
-                     const ir::VecOpInfo& info, uint64_t pc);
+                     const ir::VecOpInfo& info, const ir::Inst& vop);
   // The host MXCSR holds the guest's (every exception masked, flags accumulating) from the first
   // FP op of a run of ops until LeaveGuestMxcsr, which merges the flags into CpuState::mxcsr and
   // restores doppel's own MXCSR. Runs end before any op that calls a helper inline, reads or
@@ -200,7 +200,10 @@ class Codegen {
   void LeaveGuestMxcsr();
   void EmitEnterGuestMxcsr();  // the code only (no state change): out-of-line re-entry
   void EmitLeaveGuestMxcsr();
-  void CheckFpOp(uint64_t pc);  // after an FP op: #XM if it raised an unmasked exception
+  // After an FP op: #XM if it raised an unmasked exception. With `vop` (a VOp), overflow or
+  // underflow unmasked makes the out-of-line path run the interpreter's reference for it and
+  // continue at `ref_done`, after the op's write-back.
+  void CheckFpOp(uint64_t pc, const ir::Inst* vop = nullptr, asmjit::Label ref_done = {});
   static bool KeepsGuestMxcsr(const ir::Inst& in);
   static bool CallsHelperInline(const ir::Inst& in);  // div, cpuid, system, rdtsc, x87 ops
   void RaiseInline(uint32_t vector, uint64_t pc);     // out of line: raise and leave the block

@@ -119,7 +119,7 @@ void Codegen::LeaveGuestMxcsr() {
   mxcsr_live_ = false;
 }
 
-void Codegen::CheckFpOp(uint64_t pc) {
+void Codegen::CheckFpOp(uint64_t pc, const ir::Inst* vop, asmjit::Label ref_done) {
   // The host flags accumulate over the run; every earlier op raised masked flags only, so an
   // unmasked one among them belongs to this op. The flags after each op go to alternating
   // slots, so the out-of-line path knows the flags from before this op as well (when any
@@ -135,8 +135,41 @@ void Codegen::CheckFpOp(uint64_t pc) {
   a_.cmp(unmasked, 0);
   a_.jne(check);
   a_.bind(back);
-  deferred_.push_back([this, check, back, xm, pc, n, after, unmasked, vec = VecSnapshot()] {
+  const uint64_t vop_imm = vop ? vop->imm : 0;
+  const uint32_t saved = ra_.CallerSavedInUse();
+  deferred_.push_back([this, check, back, xm, pc, n, after, unmasked, vec = VecSnapshot(), vop,
+                       vop_imm, saved, ref_done] {
     a_.bind(check);
+    if (vop) {
+      // With overflow or underflow unmasked the host's masked run cannot tell what the hardware
+      // reports (UE on exact tiny results, PE of the unbounded result): the interpreter's
+      // reference computes the op instead. Earlier ops' flags go to the guest first.
+      asmjit::Label masked = a_.newLabel();
+      a_.test(unmasked, 0x18);
+      a_.jz(masked);
+      const x86::Mem guest = StateField(offsetof(CpuState, mxcsr), 4);
+      const x86::Mem scratch = StateField(offsetof(CpuState, mxcsr_scratch), 4);
+      if (n > 0) {
+        a_.mov(x86::eax, after(n - 1));
+        a_.and_(x86::eax, ir::kMxcsrFlags);
+        a_.or_(guest, x86::eax);
+      }
+      a_.mov(scratch, ir::kMxcsrDefault);
+      a_.ldmxcsr(scratch);
+      EmitVecWriteBack(vec);
+      SaveCallerSaved(saved);
+      MovImm(x86::rsi, vop_imm);
+      MovImm(x86::rdx, pc);
+      a_.mov(x86::rdi, kState);
+      CallAbs(reinterpret_cast<const void*>(h_.vec_op));
+      CheckFault();
+      RestoreCallerSaved(saved);
+      EmitEnterGuestMxcsr();
+      a_.mov(after(n), 0);  // the flags before the next op of the run: none since the reload
+      EmitVecReload(vec);   // with the destination the reference wrote
+      a_.jmp(ref_done);
+      a_.bind(masked);
+    }
     a_.stmxcsr(after(n));
     a_.mov(x86::eax, after(n));
     a_.test(unmasked, x86::eax);
@@ -284,7 +317,8 @@ void Codegen::EmitVecStrCmp(const ir::Inst& in) {
 // dst = op(dst, src[, imm8]) with the host instruction on the cached registers; an FP op
 // computes into xmm0 first, so an #XM leaves the destination as it was.
 void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const asmjit::Imm& imm8,
-                            bool fp, const ir::VecOpInfo& info, uint64_t pc) {
+                            bool fp, const ir::VecOpInfo& info, const ir::Inst& vop) {
+  const uint64_t pc = vop.guest_pc;
   if (id == x86::Inst::kIdMovaps && info.kind == VecKind::kInt) {
     // A full copy: the destination is not read.
     const x86::Xmm xs = VecReg(src, true);
@@ -312,8 +346,10 @@ void Codegen::EmitHostVecOp(x86::Inst::Id id, unsigned dst, unsigned src, const 
     a_.emit(id, out, xs);
   }
   if (fp) {
-    CheckFpOp(pc);
+    asmjit::Label ref_done = a_.newLabel();
+    CheckFpOp(pc, &vop, ref_done);
     a_.movaps(xd, x86::xmm0);
+    a_.bind(ref_done);
   }
   VecDirty(xd);
 }
@@ -420,13 +456,13 @@ void Codegen::EmitVector(const ir::Inst& in) {
           RestoreCallerSaved(saved);
           a_.jmp(done);
         });
-        EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
+        EmitHostVecOp(id, dst, src, imm8, fp, info, in);
         LeaveGuestMxcsr();  // the staged path joins here under doppel's MXCSR
         VecFlush(true);     // and with the host registers clobbered by the helper
         a_.bind(done);
         return;
       }
-      EmitHostVecOp(id, dst, src, imm8, fp, info, in.guest_pc);
+      EmitHostVecOp(id, dst, src, imm8, fp, info, in);
       return;
     case Opcode::kVFromGprOp: {
       const unsigned w = ArgWidth(in, 0);

@@ -332,6 +332,46 @@ TEST_P(DiffSseFp, MxcsrFlagsAcrossBlocksAndLdmxcsr) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+TEST_P(DiffSseFp, UnmaskedOverflowAndUnderflow) {
+  // With OE or UE unmasked, an operation whose result (rounded with an unbounded exponent) is
+  // huge or tiny raises #XM and writes nothing: UE even for an exact tiny result, PE only if
+  // that result is inexact. Products, quotients, sums and conversions, scalar and packed.
+  DiffHarness h(GetParam());
+  Rng rng(18);
+  auto set_f64 = [](CaseInput& in, unsigned reg, unsigned lane, double v) {
+    memcpy(in.regs.xmm[reg] + 8 * lane, &v, 8);
+  };
+  std::vector<CaseInput> inputs;
+  for (uint32_t mxcsr :
+       {0x1b80u, 0x1780u, 0x1380u, 0x1b80u | 0x6000u, 0x1780u | 0x8000u, 0x1780u | 0x2000u}) {
+    for (double a :
+         {1e308, 1.7976931348623157e308, 3e-308, 1.5, -2.2250738585072014e-308, 1e-320, 4e38}) {
+      for (double b : {1e10, 1e-10, 0.5, 3.0, -1e308, 1e-300}) {
+        CaseInput in = Input(rng, Lanes::kF64, mxcsr);
+        set_f64(in, 1, 0, a);
+        set_f64(in, 2, 0, b);
+        set_f64(in, 1, 1, b * 0.75);
+        set_f64(in, 2, 1, a);
+        inputs.push_back(in);
+      }
+    }
+  }
+  for (uint32_t id :
+       {x86::Inst::kIdMulsd, x86::Inst::kIdDivsd, x86::Inst::kIdAddsd, x86::Inst::kIdSubsd,
+        x86::Inst::kIdMulpd, x86::Inst::kIdAddpd, x86::Inst::kIdCvtsd2ss, x86::Inst::kIdCvtpd2ps}) {
+    for (bool swap : {false, true}) {
+      RunAll(
+          h,
+          [&](Asm& a) {
+            a.emit(id, swap ? x86::xmm2 : x86::xmm1, swap ? x86::xmm1 : x86::xmm2);
+            a.stmxcsr(x86::ptr(x86::r15, 0x300, 4));
+          },
+          inputs);
+    }
+  }
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DiffSseFp, testing::ValuesIn(AllEngines()), EngineTestName);
 
 }  // namespace
