@@ -222,6 +222,10 @@ void Sti(Context& c) {
   c.dispatch_after = true;
 }
 
+// RSM returns from system-management mode; doppel's CPU never enters SMM, and outside SMM the
+// instruction is #UD (SDM RSM), in every mode and at every privilege level.
+void Rsm(Context& c) { c.RaiseException(ir::kInvalidOpcode); }
+
 // Outside system mode HLT stops the machine (the embedding API's "done"; process mode turns the
 // stop into the SIGSEGV Linux gives).
 void Hlt(Context& c) {
@@ -337,6 +341,7 @@ void RegisterSystem(TranslatorTable& t) {
   t.Add(ZYDIS_MNEMONIC_CLI, Cli);
   t.Add(ZYDIS_MNEMONIC_STI, Sti);
   t.Add(ZYDIS_MNEMONIC_HLT, Hlt);
+  t.Add(ZYDIS_MNEMONIC_RSM, Rsm);
   t.Add(ZYDIS_MNEMONIC_CLAC, SetAc<false>);
   t.Add(ZYDIS_MNEMONIC_STAC, SetAc<true>);
   t.Add(ZYDIS_MNEMONIC_INTO, Into);

@@ -47,6 +47,20 @@ TEST_P(DiffSystem, PrivilegedInstructionsRaiseGp) {
   EXPECT_TRUE(h.ok()) << h.Summary();
 }
 
+// RSM outside system-management mode is #UD, as on the host.
+TEST_P(DiffSystem, RsmOutsideSmmIsUndefined) {
+  DiffHarness h(GetParam());
+  Rng rng(8);
+  RunAll(h,
+         [](Asm& a) {
+           a.mov(x86::ecx, 5);
+           a.rsm();
+           a.mov(x86::ecx, 6);  // never reached
+         },
+         {RandomInput(rng)});
+  EXPECT_TRUE(h.ok()) << h.Summary();
+}
+
 TEST_P(DiffSystem, SegmentRegisterReadsAndDataLoads) {
   DiffHarness h(GetParam());
   Rng rng(8);
