@@ -43,6 +43,9 @@ enum class SystemOp : uint8_t {
   kRdtscp,
   kReadSelector,  // extra = ES..GS (0..5), 6 = LDTR, 7 = TR; result = selector
   kBound,         // a = index (sign-extended), b = linear address of the bounds pair
+  // An access of b bytes at offset a in segment extra & 7 (extra bit 4: read, bit 5: write):
+  // #GP(0) (#SS(0) for SS) when the segment's limit or type forbids it.
+  kSegCheck,
 };
 
 // imm = op | insn length << 8 | operand bytes << 16 | extra << 24 | address bytes << 32.

@@ -461,6 +461,7 @@ uint64_t SystemHelper(CpuState* sp, uint64_t imm, uint64_t a, uint64_t b, uint64
               next_pc);
       return 0;
     case SystemOp::kBound: Bound(m, in, a, b, pc); return 0;
+    case SystemOp::kSegCheck: CheckSegmentAccess(m, in.extra, a, b, pc); return 0;
     case SystemOp::kRdtscp: {
       uint64_t tsc = m.platform->Tsc();
       s.gpr[RAX] = tsc & 0xffffffff;

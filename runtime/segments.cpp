@@ -497,6 +497,28 @@ uint64_t Iret(Machine::Impl& m, unsigned op_bytes, uint64_t pc, uint64_t next_pc
   return TruncateIp(s, ip, op_bytes);
 }
 
+bool CheckSegmentAccess(Machine::Impl& m, unsigned extra, uint64_t offset, uint64_t bytes,
+                        uint64_t pc) {
+  CpuState& s = m.state;
+  const unsigned seg = extra & 7;
+  const bool read = extra & 0x10, write = extra & 0x20;
+  const SegmentCache& c = s.sys.seg[seg];
+  const uint32_t vector = seg == SS ? 12u : static_cast<uint32_t>(ir::kGeneralProtection);
+  const bool code = c.attrs & kSegCode;
+  bool ok = (c.attrs & kSegPresent) && (c.attrs & kSegS);  // else a null (unusable) segment
+  if (ok && write && (code || !(c.attrs & kSegWritable))) ok = false;
+  if (ok && read && code && !(c.attrs & kSegWritable)) ok = false;  // execute-only
+  const uint64_t last = offset + (bytes ? bytes - 1 : 0);
+  if (ok && !code && (c.attrs & kSegConforming)) {  // expand-down: (limit, 64 KiB or 4 GiB)
+    const uint64_t upper = (c.attrs & kSegDb) ? 0xffffffffull : 0xffffull;
+    ok = offset > c.limit && last <= upper;
+  } else if (ok) {
+    ok = last <= c.limit;
+  }
+  if (!ok) Raise(s, vector, 0, pc);
+  return ok;
+}
+
 bool LoadTaskRegister(Machine::Impl& m, uint16_t selector, uint64_t pc) {
   CpuState& s = m.state;
   if ((selector & 0xfffc) == 0 || (selector & 4)) return GpFault(s, SelectorError(selector), pc);

@@ -88,6 +88,11 @@ bool SwitchTask(Machine::Impl& m, uint16_t tss_selector, TaskSwitch how, uint64_
                 uint64_t pc, bool external);
 bool TaskGate(Machine::Impl& m, const Descriptor& gate, TaskSwitch how, uint64_t next_eip,
               uint64_t pc, bool external);
+// A data access of `bytes` at `offset` through segment extra & 7 (extra bit 4 read, bit 5
+// write), checked against the descriptor cache: false after raising #GP(0) or #SS(0).
+bool CheckSegmentAccess(Machine::Impl& m, unsigned extra, uint64_t offset, uint64_t bytes,
+                        uint64_t pc);
+
 // IRET with NT set: back to the task in the current TSS's previous-task link.
 bool NestedTaskReturn(Machine::Impl& m, uint64_t next_eip, uint64_t pc);
 bool LoadLdt(Machine::Impl& m, uint16_t selector, uint64_t pc);

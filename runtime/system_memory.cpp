@@ -89,6 +89,14 @@ uint32_t CurrentMode(const CpuState& s) {
   bool stack32 = (s.sys.seg[SS].attrs & kSegDb) != 0;
   mode |= code32 ? kMode32 : kMode16;
   if (code32 != stack32) mode |= kModeStackFlip;
+  if (s.rflags & kVM) return mode;
+  for (unsigned seg = 0; seg < 6; ++seg) {
+    const SegmentCache& c = s.sys.seg[seg];
+    const bool code = c.attrs & kSegCode;
+    const bool flat = (c.attrs & kSegPresent) && (c.attrs & kSegS) && c.limit == 0xffffffffu &&
+                      (c.attrs & kSegWritable) && (code || !(c.attrs & kSegConforming));
+    if (!flat) mode |= 1u << (kModeSegCheckShift + seg);
+  }
   return mode;
 }
 

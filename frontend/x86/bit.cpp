@@ -34,7 +34,9 @@ void BitTest(Context& c) {
     Value units = ir.Sar(offset, ir.Imm8(log2w));
     Value disp = ir.Shl(units, ir.Imm8(log2w - 3));
     Value ea = ir.Add(c.EffectiveAddress(0), SResize(ir, c.AddressType(), disp));
-    addr = c.Linear(c.Op(0).mem.segment, ea);
+    unsigned access = Context::kSegRead;
+    if (c.Op(0).actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) access |= Context::kSegWrite;
+    addr = c.Linear(c.Op(0).mem.segment, ea, w / 8, access);
   } else if (mem) {
     addr = c.Address(0);
   }

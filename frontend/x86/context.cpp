@@ -67,7 +67,8 @@ void Context::WriteReg(ZydisRegister r, Value v) {
     }
     System(ir::SystemOp::kLoadSegment, ir.ZExt(Type::kI64, ir.Trunc(Type::kI16, v)), ir::kNoValue,
            SegIndex(r));
-    if (r == ZYDIS_REGISTER_SS) dispatch_after = true;
+    // In system mode any segment can change which accesses the block must check.
+    if (r == ZYDIS_REGISTER_SS || IsSystem()) dispatch_after = true;
     return;
   }
   if (!IsGpr(r)) {
@@ -81,7 +82,11 @@ void Context::WriteReg(ZydisRegister r, Value v) {
   ir.SetReg(GprIndex(r), v);
 }
 
-Value Context::Linear(ZydisRegister seg, Value offset) {
+Value Context::Linear(ZydisRegister seg, Value offset, unsigned bytes, unsigned access) {
+  const unsigned index = SegIndex(seg);
+  if (access && (insn.mode & (1u << (kModeSegCheckShift + index)))) {
+    System(ir::SystemOp::kSegCheck, ir.ZExt(Type::kI64, offset), ir.Imm64(bytes), index | access);
+  }
   // In 64-bit mode only FS and GS have a base; elsewhere every segment does.
   if (insn.code_bits == 64 && seg != ZYDIS_REGISTER_FS && seg != ZYDIS_REGISTER_GS) {
     return ir.ZExt(Type::kI64, offset);
@@ -113,8 +118,13 @@ Value Context::EffectiveAddress(unsigned i) {
 }
 
 Value Context::Address(unsigned i) {
-  if (addr_cache_[i] == ir::kNoValue)
-    addr_cache_[i] = Linear(insn.ops[i].mem.segment, EffectiveAddress(i));
+  if (addr_cache_[i] == ir::kNoValue) {
+    const ZydisDecodedOperand& op = insn.ops[i];
+    unsigned access = 0;
+    if (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ) access |= kSegRead;
+    if (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) access |= kSegWrite;
+    addr_cache_[i] = Linear(op.mem.segment, EffectiveAddress(i), (op.size + 7) / 8, access);
+  }
   return addr_cache_[i];
 }
 
@@ -148,14 +158,14 @@ void Context::Push(Value v) {
   Type st = StackType();
   Value sp = ir.GetReg(st, 4);
   Value new_sp = ir.Sub(sp, ir.Const(st, ir::BitWidth(ir.TypeOf(v)) / 8));
-  ir.Store(Linear(ZYDIS_REGISTER_SS, new_sp), v);
+  ir.Store(Linear(ZYDIS_REGISTER_SS, new_sp, ir::BitWidth(ir.TypeOf(v)) / 8, kSegWrite), v);
   ir.SetReg(4, new_sp);
 }
 
 Value Context::Pop(Type t) {
   Type st = StackType();
   Value sp = ir.GetReg(st, 4);
-  Value v = ir.Load(t, Linear(ZYDIS_REGISTER_SS, sp));
+  Value v = ir.Load(t, Linear(ZYDIS_REGISTER_SS, sp, ir::BitWidth(t) / 8, kSegRead));
   ir.SetReg(4, ir.Add(sp, ir.Const(st, ir::BitWidth(t) / 8)));
   return v;
 }

@@ -71,8 +71,11 @@ class Context {
   ir::Value EffectiveAddress(unsigned i);
   // Linear address of memory operand i (segment base included), cached per operand.
   ir::Value Address(unsigned i);
-  // Linear address of `offset` in segment `seg` (a Zydis segment register).
-  ir::Value Linear(ZydisRegister seg, ir::Value offset);
+  // Linear address of `offset` in segment `seg` (a Zydis segment register) for an access of
+  // `bytes` (kSegRead / kSegWrite; 0: no access, an address only). In protected mode an access
+  // through a segment that is not flat is checked against its limit and type first (#GP/#SS).
+  static constexpr unsigned kSegRead = 0x10, kSegWrite = 0x20;
+  ir::Value Linear(ZydisRegister seg, ir::Value offset, unsigned bytes, unsigned access);
 
   ir::Value ReadReg(ZydisRegister r);
   void WriteReg(ZydisRegister r, ir::Value v);

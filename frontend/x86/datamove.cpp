@@ -87,7 +87,7 @@ void Leave(Context& c) {
   Type t = c.OperandType();
   Type st = c.StackType();
   Value bp = ir.GetReg(st, kRbp);
-  Value v = ir.Load(t, c.Linear(ZYDIS_REGISTER_SS, bp));
+  Value v = ir.Load(t, c.Linear(ZYDIS_REGISTER_SS, bp, ir::BitWidth(t) / 8, Context::kSegRead));
   ir.SetReg(kRsp, ir.Add(bp, ir.Const(st, ir::BitWidth(t) / 8)));
   ir.SetReg(kRbp, v);
 }
@@ -105,10 +105,11 @@ void Enter(Context& c) {
   Value sp = ir.GetReg(st, kRsp);
   Value bp = ir.GetReg(st, kRbp);
   auto at = [&](Value base, uint64_t back) {
-    return c.Linear(ZYDIS_REGISTER_SS, ir.Sub(base, ir.Const(st, back)));
+    return c.Linear(ZYDIS_REGISTER_SS, ir.Sub(base, ir.Const(st, back)), size,
+                    Context::kSegRead | Context::kSegWrite);
   };
   Value frame = ir.Sub(sp, ir.Const(st, size));
-  ir.Store(c.Linear(ZYDIS_REGISTER_SS, frame), ir.GetReg(t, kRbp));
+  ir.Store(c.Linear(ZYDIS_REGISTER_SS, frame, size, Context::kSegWrite), ir.GetReg(t, kRbp));
   Value new_sp = frame;
   if (level > 0) {
     for (unsigned i = 1; i < level; ++i) {
@@ -152,7 +153,8 @@ void Pusha(Context& c) {
   Value sp = c.ir.GetReg(st, kRsp);
   for (unsigned i = 0; i < 8; ++i) {
     Value slot = c.ir.Sub(sp, c.Const(st, bytes * (i + 1)));
-    c.Store(c.Linear(ZYDIS_REGISTER_SS, slot), c.ir.GetReg(t, i));
+    c.Store(c.Linear(ZYDIS_REGISTER_SS, slot, ir::BitWidth(t) / 8, Context::kSegWrite),
+            c.ir.GetReg(t, i));
   }
   c.ir.SetReg(kRsp, c.ir.Sub(sp, c.Const(st, bytes * 8)));
 }
@@ -165,7 +167,7 @@ void Popa(Context& c) {
   Value vals[8];
   for (unsigned i = 0; i < 8; ++i) {
     Value slot = c.ir.Add(sp, c.Const(st, bytes * (7 - i)));
-    vals[i] = c.Load(t, c.Linear(ZYDIS_REGISTER_SS, slot));
+    vals[i] = c.Load(t, c.Linear(ZYDIS_REGISTER_SS, slot, ir::BitWidth(t) / 8, Context::kSegRead));
   }
   for (unsigned i = 0; i < 8; ++i) {
     if (i != kRsp) c.ir.SetReg(i, vals[i]);
@@ -185,7 +187,7 @@ void Xlat(Context& c) {
   constexpr unsigned kRbx = 3;
   Value al = c.ir.Trunc(Type::kI8, c.ir.GetReg(Type::kI64, kRax));
   Value ea = c.ir.Add(c.ir.GetReg(at, kRbx), c.ir.ZExt(at, al));
-  c.ir.SetReg(kRax, c.Load(Type::kI8, c.Linear(c.Op(0).mem.segment, ea)));
+  c.ir.SetReg(kRax, c.Load(Type::kI8, c.Linear(c.Op(0).mem.segment, ea, 1, Context::kSegRead)));
 }
 
 // LAHF: AH = SF:ZF:0:AF:0:PF:1:CF.

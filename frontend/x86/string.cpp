@@ -58,6 +58,7 @@ void StringOp(Context& c) {
     ir.SideExit(ir.CmpEq(count, ir.Const(at, 0)), c.insn.next_pc);
   }
   const uint64_t size = ir::BitWidth(t) / 8;
+  const unsigned bytes = static_cast<unsigned>(size);
   Value step = ir.Select(ir.GetFlag(ir::kDF), ir.Const(at, 0 - size), ir.Const(at, size));
   Value si = kUsesSource ? ir.GetReg(at, kRsi) : ir::kNoValue;
   Value di = kUsesDest ? ir.GetReg(at, kRdi) : ir::kNoValue;
@@ -66,20 +67,24 @@ void StringOp(Context& c) {
   Value flags = ir::kNoValue;
   switch (kStr) {
     case Str::kMovs: {
-      Value v = ir.Load(t, c.Linear(SourceSegment(c), si));
-      ir.Store(c.Linear(ZYDIS_REGISTER_ES, di), v);
+      Value v = ir.Load(t, c.Linear(SourceSegment(c), si, bytes, Context::kSegRead));
+      ir.Store(c.Linear(ZYDIS_REGISTER_ES, di, bytes, Context::kSegWrite), v);
       break;
     }
-    case Str::kStos: ir.Store(c.Linear(ZYDIS_REGISTER_ES, di), ir.GetReg(t, kRax)); break;
-    case Str::kLods: ir.SetReg(kRax, ir.Load(t, c.Linear(SourceSegment(c), si))); break;
+    case Str::kStos:
+      ir.Store(c.Linear(ZYDIS_REGISTER_ES, di, bytes, Context::kSegWrite), ir.GetReg(t, kRax));
+      break;
+    case Str::kLods:
+      ir.SetReg(kRax, ir.Load(t, c.Linear(SourceSegment(c), si, bytes, Context::kSegRead)));
+      break;
     case Str::kCmps: {
-      Value a = ir.Load(t, c.Linear(SourceSegment(c), si));
-      Value b = ir.Load(t, c.Linear(ZYDIS_REGISTER_ES, di));
+      Value a = ir.Load(t, c.Linear(SourceSegment(c), si, bytes, Context::kSegRead));
+      Value b = ir.Load(t, c.Linear(ZYDIS_REGISTER_ES, di, bytes, Context::kSegRead));
       flags = ir.FlagsSub(a, b);
       break;
     }
     case Str::kScas: {
-      Value b = ir.Load(t, c.Linear(ZYDIS_REGISTER_ES, di));
+      Value b = ir.Load(t, c.Linear(ZYDIS_REGISTER_ES, di, bytes, Context::kSegRead));
       flags = ir.FlagsSub(ir.GetReg(t, kRax), b);
       break;
     }

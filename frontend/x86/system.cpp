@@ -71,7 +71,9 @@ void PushSegment(Context& c) {
   Value selector = c.Read(0);
   Value sp = c.ir.GetReg(st, kRsp);
   Value new_sp = c.ir.Sub(sp, c.Const(st, ir::BitWidth(c.OperandType()) / 8));
-  c.Store(c.Linear(ZYDIS_REGISTER_SS, new_sp), selector);
+  c.Store(
+      c.Linear(ZYDIS_REGISTER_SS, new_sp, ir::BitWidth(c.OperandType()) / 8, Context::kSegWrite),
+      selector);
   c.ir.SetReg(kRsp, new_sp);
 }
 
@@ -80,7 +82,7 @@ void PopSegment(Context& c) {
   Type st = c.StackType();
   Type t = c.OperandType();
   Value sp = c.ir.GetReg(st, kRsp);
-  Value v = c.Load(t, c.Linear(ZYDIS_REGISTER_SS, sp));
+  Value v = c.Load(t, c.Linear(ZYDIS_REGISTER_SS, sp, ir::BitWidth(t) / 8, Context::kSegRead));
   c.Write(0, c.ir.Trunc(Type::kI16, v));
   c.ir.SetReg(kRsp, c.ir.Add(sp, c.Const(st, ir::BitWidth(t) / 8)));
 }
@@ -94,7 +96,7 @@ void LoadFarPointer(Context& c) {
   Value sel = c.Load(Type::kI16, c.ir.Add(addr, c.ir.Imm64(ir::BitWidth(t) / 8)));
   c.System(SystemOp::kLoadSegment, c.ir.ZExt(Type::kI64, sel), ir::kNoValue, SegmentIndex(kSeg));
   c.Write(0, offset);
-  if (kSeg == ZYDIS_REGISTER_SS) c.dispatch_after = true;
+  if (kSeg == ZYDIS_REGISTER_SS || c.IsSystem()) c.dispatch_after = true;
 }
 
 // --- far transfers -------------------------------------------------------------------------------
