@@ -22,15 +22,19 @@ std::vector<TranslatedBlock::Exit> ExitsOf(const ir::Block& b) {
 
 size_t BlockCache::KeyHash::operator()(const Key& k) const { return XXH3_64bits(&k, sizeof k); }
 
-TranslatedBlock* BlockCache::Lookup(uint64_t pc, uint32_t mode, uint64_t cs_base,
-                                    uint64_t phys_pc) const {
-  auto it = blocks_.find(Key{pc, mode, cs_base, phys_pc});
+BlockCache::Key BlockCache::KeyOf(const TranslatedBlock& tb) {
+  return Key{tb.guest_pc, tb.mode | uint64_t{tb.cs_limit} << 32, tb.cs_base, tb.phys_pc};
+}
+
+TranslatedBlock* BlockCache::Lookup(uint64_t pc, uint32_t mode, uint64_t cs_base, uint64_t phys_pc,
+                                    uint32_t cs_limit) const {
+  auto it = blocks_.find(Key{pc, mode | uint64_t{cs_limit} << 32, cs_base, phys_pc});
   return it == blocks_.end() ? nullptr : it->second.get();
 }
 
 TranslatedBlock* BlockCache::Insert(std::unique_ptr<TranslatedBlock> tb) {
   TranslatedBlock* raw = tb.get();
-  Key key{tb->guest_pc, tb->mode, tb->cs_base, tb->phys_pc};
+  Key key = KeyOf(*tb);
   auto old = blocks_.find(key);
   if (old != blocks_.end()) {
     Unlink(old->second.get());
@@ -80,7 +84,7 @@ std::vector<TranslatedBlock*> BlockCache::InvalidatePage(uint64_t page) {
   std::vector<TranslatedBlock*> victims = it->second;
   for (TranslatedBlock* tb : victims) {
     Unlink(tb);
-    auto found = blocks_.find(Key{tb->guest_pc, tb->mode, tb->cs_base, tb->phys_pc});
+    auto found = blocks_.find(KeyOf(*tb));
     if (found != blocks_.end() && found->second.get() == tb) {
       removed_.push_back(std::move(found->second));
       blocks_.erase(found);

@@ -20,6 +20,7 @@ struct TranslatedBlock {
   uint64_t guest_pc = 0;
   uint32_t mode = 0;
   uint64_t cs_base = 0;    // system mode: code is at cs_base + guest_pc
+  uint32_t cs_limit = 0;   // system mode, 16/32-bit code: the CS limit it was translated under
   uint64_t phys_pc = 0;    // system mode: physical address of the first byte (else guest_pc)
   uint64_t pages[2] = {};  // pages holding its code (same page twice if only one)
   ir::Block ir;
@@ -41,8 +42,8 @@ std::vector<TranslatedBlock::Exit> ExitsOf(const ir::Block& b);
 
 class BlockCache {
  public:
-  TranslatedBlock* Lookup(uint64_t pc, uint32_t mode, uint64_t cs_base = 0,
-                          uint64_t phys_pc = 0) const;
+  TranslatedBlock* Lookup(uint64_t pc, uint32_t mode, uint64_t cs_base = 0, uint64_t phys_pc = 0,
+                          uint32_t cs_limit = 0) const;
   TranslatedBlock* Insert(std::unique_ptr<TranslatedBlock> tb);
 
   // Links exit `index` of `from` to `to` (the caller patches host code when there is any).
@@ -62,7 +63,7 @@ class BlockCache {
  private:
   struct Key {
     uint64_t pc;
-    uint64_t mode;
+    uint64_t mode;  // the mode bits, and the CS limit in the upper half
     uint64_t cs_base;
     uint64_t phys_pc;
     bool operator==(const Key&) const = default;
@@ -71,6 +72,7 @@ class BlockCache {
     size_t operator()(const Key& k) const;
   };
   void Unlink(TranslatedBlock* tb);
+  static Key KeyOf(const TranslatedBlock& tb);
 
   std::unordered_map<Key, std::unique_ptr<TranslatedBlock>, KeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<TranslatedBlock*>> by_page_;

@@ -254,7 +254,11 @@ std::unique_ptr<TranslatedBlock> Machine::Impl::Translate(uint64_t pc, unsigned 
   if (config.system) {
     tb->mode = sys::CurrentMode(state);
     tb->cs_base = sys::Mode64(state) ? 0 : state.seg_base[CS];
+    tb->cs_limit = sys::Mode64(state) ? 0 : state.sys.seg[CS].limit;
     opts.code_base = tb->cs_base;
+    // Fetches past a CS limit that is not the flat 4 GiB are #GP(0).
+    if (tb->mode & (1u << (unsigned{frontend::kModeSegCheckShift} + unsigned{CS})))
+      opts.code_limit = tb->cs_limit;
     reader = &system_reader;
   }
   frontend::TranslateBlock(pc, tb->mode, *reader, opts, tb->ir);
@@ -332,14 +336,16 @@ void Machine::Impl::WritePerfMapEntry(const TranslatedBlock* tb) {
 TranslatedBlock* Machine::Impl::GetBlock(uint64_t pc, bool*) {
   uint32_t mode = config.mode;
   uint64_t cs_base = 0, phys_pc = 0;
+  uint32_t cs_limit = 0;
   if (config.system) {
     mode = sys::CurrentMode(state);
     cs_base = sys::Mode64(state) ? 0 : state.seg_base[CS];
+    cs_limit = sys::Mode64(state) ? 0 : state.sys.seg[CS].limit;
     uint64_t linear = cs_base + pc;
     if ((mode & frontend::kModeSizeMask) != frontend::kMode64) linear &= 0xffffffff;
     if (!sys::FetchPhysical(*this, linear, &phys_pc)) return nullptr;
   }
-  if (TranslatedBlock* tb = cache.Lookup(pc, mode, cs_base, phys_pc)) {
+  if (TranslatedBlock* tb = cache.Lookup(pc, mode, cs_base, phys_pc, cs_limit)) {
     stats.cache_hits++;
     return tb;
   }
@@ -377,7 +383,7 @@ void Machine::Impl::ChainExit(TranslatedBlock* from, uint32_t index, TranslatedB
   // System mode: a link is only valid while the successor's linear page maps where it did, which
   // holds for the source block's own page (it was looked up under the current mapping).
   if (config.system &&
-      (to->cs_base != from->cs_base ||
+      (to->cs_base != from->cs_base || to->cs_limit != from->cs_limit ||
        ((from->cs_base + from->guest_pc) ^ (to->cs_base + to->guest_pc)) >> softmmu::kPageBits !=
            0)) {
     return;

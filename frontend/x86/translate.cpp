@@ -88,6 +88,10 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
       break;
     }
     emitter.SetGuestPc(pc);
+    if (pc > opts.code_limit) {  // before the fetch: the limit outranks a page fault
+      emitter.Exit(ir::ExitReason::kException, pc, ir::kGeneralProtection, 0);
+      break;
+    }
     uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
     size_t got = code.Fetch(opts.code_base + pc, bytes, sizeof bytes);
     if (got == 0) {
@@ -101,6 +105,10 @@ void TranslateBlock(uint64_t pc, uint32_t mode, CodeReader& code, const Translat
       bool truncated = got < sizeof bytes && st == ZYDIS_STATUS_NO_MORE_DATA;
       emitter.Exit(ir::ExitReason::kException, pc, truncated ? ir::kPageFault : ir::kInvalidOpcode,
                    truncated ? 0x10 : 0);
+      break;
+    }
+    if (pc + insn.d.length - 1 > opts.code_limit) {
+      emitter.Exit(ir::ExitReason::kException, pc, ir::kGeneralProtection, 0);
       break;
     }
     insn.pc = pc;

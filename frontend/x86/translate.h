@@ -43,6 +43,7 @@ struct TranslateOptions {
   unsigned max_insns = 64;
   uint64_t stop_before = ~0ull;  // a block never contains this PC except as its first instruction
   uint64_t code_base = 0;  // CS base: code is fetched at code_base + PC, pages are linear pages
+  uint64_t code_limit = ~0ull;  // CS limit: an instruction reaching past it is #GP(0)
 };
 
 // Decodes from pc until a control transfer, a sensitive instruction, a page boundary or the

@@ -1,6 +1,6 @@
 /* tests/kernels/segments.c: limit and type checks on data accesses through loaded segments
  * (Intel SDM Vol. 3A 5.3 and 5.4): a read-only segment, expand-up and expand-down limits, the 4
- * GiB top of an expand-down segment and a null ES. QEMU (TCG) makes none of these checks, so
+ * GiB top of an expand-down segment, a null ES, and instruction fetch past the CS limit. QEMU (TCG) makes none of these checks, so
  * segments.expected follows the SDM (what hardware raises), not QEMU; qemu-check skips it. */
 #include "lib/lib.h"
 
@@ -9,7 +9,22 @@ enum {
   SEL_SMALL = SEL_SPARE + 8,      /* data, byte-granular limit 0xfff */
   SEL_DOWN = SEL_SPARE + 16,      /* expand-down data, limit 0xfff, B = 1: offsets 0x1000.. */
   SEL_SMALL16 = SEL_SPARE + 24,   /* data, limit 0xfff, for FS */
+  SEL_SMALL_CODE = SEL_SPARE + 32, /* code at small_code, limit 3: four bytes */
 };
+
+/* Four NOPs inside the limit, then a fifth at offset 4, past it: #GP(0) with EIP 4. */
+__asm__(".globl small_code\nsmall_code:\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tlret\n");
+extern char small_code[], fetch_resume[];
+static volatile u32 fetch_faults, fetch_eip, fetch_cs, fetch_error;
+
+static void fetch_gp(struct frame* f) {
+  fetch_faults++;
+  fetch_eip = f->eip;
+  fetch_cs = f->cs;
+  fetch_error = f->error;
+  f->cs = SEL_CODE32;
+  f->eip = (u32)fetch_resume;
+}
 
 extern char ro_write_site[], ro_read_site[], up_ok_site[], up_cross_site[], down_ok_site[],
     down_low_site[], down_top_site[], down_wrap_site[], null_es_site[], fs_byte_site[],
@@ -62,6 +77,16 @@ void kmain(u32 magic, void* info) {
   TRY(null_es_site, "mov %%es:0x1000, %%eax", "eax");
   __asm__ volatile("mov %w0, %%es" ::"r"(SEL_DATA32));
   check_fault("read through a null ES", 13, 0, null_es_site);
+
+  /* Code: fetching past the CS limit. */
+  gdt_set(SEL_SMALL_CODE, (u32)small_code, 3, 0x9a, 0x4);
+  g_handlers[13] = fetch_gp;
+  __asm__ volatile("lcall %0, $0\n.globl fetch_resume\nfetch_resume:\n\tadd $8, %%esp" ::"i"(
+                       SEL_SMALL_CODE)
+                   : "memory");
+  g_handlers[13] = 0;
+  check(fetch_faults == 1 && fetch_eip == 4 && fetch_cs == SEL_SMALL_CODE && fetch_error == 0,
+        "fetch past the CS limit 3: #GP(0x%x) at %x:%x", fetch_error, fetch_cs, fetch_eip);
 
   (void)magic;
   (void)info;
