@@ -505,10 +505,14 @@ bool CheckSegmentAccess(Machine::Impl& m, unsigned extra, uint64_t offset, uint6
   const SegmentCache& c = s.sys.seg[seg];
   const uint32_t vector = seg == SS ? 12u : static_cast<uint32_t>(ir::kGeneralProtection);
   const bool code = c.attrs & kSegCode;
+  const uint64_t last = offset + (bytes ? bytes - 1 : 0);
+  if (!ProtectedMode(s) || (s.rflags & kVM)) {  // real mode: the limit only, expand-up
+    if (last > c.limit) Raise(s, vector, 0, pc);
+    return last <= c.limit;
+  }
   bool ok = (c.attrs & kSegPresent) && (c.attrs & kSegS);  // else a null (unusable) segment
   if (ok && write && (code || !(c.attrs & kSegWritable))) ok = false;
   if (ok && read && code && !(c.attrs & kSegWritable)) ok = false;  // execute-only
-  const uint64_t last = offset + (bytes ? bytes - 1 : 0);
   if (ok && !code && (c.attrs & kSegConforming)) {  // expand-down: (limit, 64 KiB or 4 GiB)
     const uint64_t upper = (c.attrs & kSegDb) ? 0xffffffffull : 0xffffull;
     ok = offset > c.limit && last <= upper;

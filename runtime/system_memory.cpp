@@ -83,7 +83,15 @@ uint32_t CurrentMode(const CpuState& s) {
   if (s.sys.cr0 & kCr0Ts) mode |= kModeTs;
   if (s.sys.cr0 & kCr0Em) mode |= kModeEm;
   if (s.sys.cr0 & kCr0Mp) mode |= kModeMp;
-  if (!ProtectedMode(s)) return mode | kMode16 | kModeReal;
+  if (!ProtectedMode(s)) {
+    // Real mode checks only limits; with the usual 64 KiB ones an access can cross offset
+    // 0xFFFF (or use a 32-bit offset above it) and fault.
+    mode |= kMode16 | kModeReal;
+    for (unsigned seg = 0; seg < 6; ++seg) {
+      if (s.sys.seg[seg].limit != 0xffffffffu) mode |= 1u << (kModeSegCheckShift + seg);
+    }
+    return mode;
+  }
   if (Mode64(s)) return mode | kMode64;
   bool code32 = (s.sys.seg[CS].attrs & kSegDb) != 0;
   bool stack32 = (s.sys.seg[SS].attrs & kSegDb) != 0;

@@ -23,9 +23,9 @@ enum ModeBits : uint32_t {
   kModeTs = 1 << 7,
   kModeEm = 1 << 8,
   kModeMp = 1 << 9,
-  // Protected mode: bit kModeSegCheckShift + n is set when segment n (ES CS SS DS FS GS) is not
-  // flat (present, 4 GiB expand-up, writable data or readable code): every access through it
-  // is checked against its limit and type. Real mode and 64-bit code check nothing.
+  // Bit kModeSegCheckShift + n is set when segment n (ES CS SS DS FS GS) is not flat (present,
+  // 4 GiB expand-up, writable data or readable code; in real mode: a 4 GiB limit): every access
+  // through it is checked against its limit and type. 64-bit code checks nothing.
   kModeSegCheckShift = 10,
   kModeSegCheckMask = 0x3fu << kModeSegCheckShift,
 };

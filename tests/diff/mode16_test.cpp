@@ -19,7 +19,8 @@ namespace doppel::test {
 namespace {
 
 // Real-mode layout: code at 0000:7C00, DS = 0200 (base 0x2000), SS = 0300 (base 0x3000, SP =
-// 0x100), ES = 0400 (base 0x4000). The #DE vector points at 0000:7000: "mov si, 0xDE; hlt".
+// 0x100), ES = 0400 (base 0x4000). The #DE, #SS and #GP vectors point at handlers that set SI
+// to 0xDE, 0x0C and 0x0D and halt.
 constexpr uint64_t kCode = 0x7c00, kDs = 0x2000, kSs = 0x3000, kEs = 0x4000;
 constexpr uint32_t CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 constexpr uint32_t kStatus = CF | PF | AF | ZF | SF | OF;
@@ -395,6 +396,19 @@ std::vector<Vector> Vectors() {
        0,
        {{kDs + 0x40, 0x0008}, {kDs + 0x42, 0x0600}, {0x6008, 0x1e5e}},
        {{BX, 8}, {AX, 0x1e5e}}},
+      // --- real-mode limits (64 KiB): an access that crosses offset 0xFFFF faults ---
+      {"word at 0xffff is #GP",
+       "mov ax, [0xffff]",
+       {{AX, 0x1234}},
+       0,
+       {},
+       {{SI, 0x0d}, {AX, 0x1234}, {SP, 0xfa}},
+       0,
+       0,
+       {{kSs + 0xfa, kCode}}},
+      {"byte at 0xffff is fine", "mov al, [0xffff]", {}, 0, {{kDs + 0xfffe, 0x9900}}, {{AX, 0x99}}},
+      {"ss: word at 0xffff is #SS", "mov ax, [bp]", {{BP, 0xffff}}, 0, {}, {{SI, 0x0c}}},
+      {"67: offset above 0xffff is #GP", "mov ax, [ebx]", {{BX, 0x10000}}, 0, {}, {{SI, 0x0d}}},
   };
 }
 
@@ -414,10 +428,14 @@ TEST_P(DiffMode16, KnownVectors) {
     softmmu::PhysicalMemory& ram = *m.physical();
     const std::vector<uint8_t> code = Assemble(v.code + "\nhlt\n", kCode, 16);
     ASSERT_TRUE(ram.Write(kCode, code.data(), code.size()));
-    const std::vector<uint8_t> handler = Assemble("mov si, 0xde\nhlt\n", 0x7000, 16);
-    ASSERT_TRUE(ram.Write(0x7000, handler.data(), handler.size()));
-    const uint16_t ivt0[2] = {0x7000, 0};
-    ASSERT_TRUE(ram.Write(0, ivt0, sizeof ivt0));
+    for (uint16_t vector : {0, 12, 13}) {
+      const uint16_t at = static_cast<uint16_t>(0x7000 + 0x10 * vector);
+      const std::vector<uint8_t> handler =
+          Assemble("mov si, " + std::to_string(vector ? vector : 0xde) + "\nhlt\n", at, 16);
+      ASSERT_TRUE(ram.Write(at, handler.data(), handler.size()));
+      const uint16_t entry[2] = {at, 0};
+      ASSERT_TRUE(ram.Write(4 * vector, entry, sizeof entry));
+    }
     for (const auto& [addr, word] : v.mem_in) ASSERT_TRUE(ram.Write(addr, &word, 2));
 
     CpuState& s = m.cpu();
