@@ -207,6 +207,9 @@ class Codegen {
   static bool KeepsGuestMxcsr(const ir::Inst& in);
   static bool CallsHelperInline(const ir::Inst& in);  // div, cpuid, system, rdtsc, x87 ops
   void RaiseInline(uint32_t vector, uint64_t pc);     // out of line: raise and leave the block
+  // The interpreter's reference for the VOp `imm` (backend/helpers.h vec_op), caller-saved
+  // registers in `saved` kept; leaves the block if it raised.
+  void CallVecReference(uint64_t imm, uint64_t pc, uint32_t saved);
   // --- vec_cache.cpp: guest vector slots cached in host xmm3..xmm15 within a block ---
   struct VecCacheEntry {
     int slot = -1;  // the vector slot this host register holds, or -1

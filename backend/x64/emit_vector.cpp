@@ -119,6 +119,16 @@ void Codegen::LeaveGuestMxcsr() {
   mxcsr_live_ = false;
 }
 
+void Codegen::CallVecReference(uint64_t imm, uint64_t pc, uint32_t saved) {
+  SaveCallerSaved(saved);
+  MovImm(x86::rsi, imm);
+  MovImm(x86::rdx, pc);
+  a_.mov(x86::rdi, kState);
+  CallAbs(reinterpret_cast<const void*>(h_.vec_op));
+  CheckFault();
+  RestoreCallerSaved(saved);
+}
+
 void Codegen::CheckFpOp(uint64_t pc, const ir::Inst* vop, asmjit::Label ref_done) {
   // The host flags accumulate over the run; every earlier op raised masked flags only, so an
   // unmasked one among them belongs to this op. The flags after each op go to alternating
@@ -157,13 +167,7 @@ void Codegen::CheckFpOp(uint64_t pc, const ir::Inst* vop, asmjit::Label ref_done
       a_.mov(scratch, ir::kMxcsrDefault);
       a_.ldmxcsr(scratch);
       EmitVecWriteBack(vec);
-      SaveCallerSaved(saved);
-      MovImm(x86::rsi, vop_imm);
-      MovImm(x86::rdx, pc);
-      a_.mov(x86::rdi, kState);
-      CallAbs(reinterpret_cast<const void*>(h_.vec_op));
-      CheckFault();
-      RestoreCallerSaved(saved);
+      CallVecReference(vop_imm, pc, saved);
       EmitEnterGuestMxcsr();
       a_.mov(after(n), 0);  // the flags before the next op of the run: none since the reload
       EmitVecReload(vec);   // with the destination the reference wrote
@@ -447,13 +451,7 @@ void Codegen::EmitVector(const ir::Inst& in) {
         const uint64_t imm = in.imm, pc = in.guest_pc;
         deferred_.push_back([this, staged, done, saved, imm, pc] {
           a_.bind(staged);
-          SaveCallerSaved(saved);
-          MovImm(x86::rsi, imm);
-          MovImm(x86::rdx, pc);
-          a_.mov(x86::rdi, kState);
-          CallAbs(reinterpret_cast<const void*>(h_.vec_op));
-          CheckFault();
-          RestoreCallerSaved(saved);
+          CallVecReference(imm, pc, saved);
           a_.jmp(done);
         });
         EmitHostVecOp(id, dst, src, imm8, fp, info, in);
